@@ -1,0 +1,45 @@
+"""The ``echemml`` command line: one entry point, one module per verb.
+
+Each verb module defines ``register(subparsers)``, which adds its parser and sets
+``func`` to a function taking the parsed arguments and returning an exit code.
+Errors a user can fix (:class:`echemml.errors.EchemmlError`) print one line to
+standard error and exit with code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import EchemmlError
+from . import dft, info, predict
+
+VERBS = (dft, info, predict)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every verb."""
+    parser = argparse.ArgumentParser(
+        prog="echemml",
+        description="Machine-learned electron densities and field responses on DFT grids.",
+    )
+    parser.add_argument("--version", action="version", version=f"echemml {__version__}")
+    subparsers = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    for verb in VERBS:
+        verb.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 success, 2 bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except EchemmlError as exc:
+        print(f"echemml: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("echemml: interrupted", file=sys.stderr)
+        return 130
