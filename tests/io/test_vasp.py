@@ -95,3 +95,24 @@ def test_chgcar_written_by_ase_reads_to_ase_values(tmp_path, cp2k_water):
     density.write(str(path), format="chg")
     reference = VaspChargeDensity(str(path)).chg[-1]
     np.testing.assert_allclose(read_density(path).values, reference, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["AECCAR2", "PARCHG.0001.ALLK", "CHG", "water.vasp"])
+def test_vasp_family_names_are_read_as_chgcar(tmp_path, water_chgcar, name):
+    path = tmp_path / name
+    path.write_bytes(water_chgcar.read_bytes())
+    assert read_density(path).integral() == pytest.approx(8.0, abs=1e-3)
+
+
+def test_non_collinear_chgcar_gives_three_magnetisation_components(tmp_path, cp2k_water):
+    structure = AseAtomsAdaptor.get_structure(cp2k_water.atoms)
+    volume = structure.volume
+    total = cp2k_water.values * volume
+    data = {"total": total, "diff_x": 0.1 * total, "diff_y": -0.2 * total, "diff_z": 0.3 * total}
+    path = tmp_path / "CHGCAR"
+    chgcar = Chgcar(Poscar(structure), data)
+    assert chgcar.is_soc
+    chgcar.write_file(path)
+    grid = read_density(path)
+    assert grid.spin.shape == (3, *cp2k_water.shape)
+    np.testing.assert_allclose(grid.spin[2], 0.3 * cp2k_water.values, rtol=1e-6, atol=1e-12)
