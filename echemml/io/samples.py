@@ -1,0 +1,208 @@
+"""Sample sets: sampled grid points with their targets, per configuration, in one HDF5 file.
+
+Layout (units in brackets)::
+
+    /                        attrs: format="echemml-samples", version, units (JSON)
+    /configs/000000/         attrs: target ("density" | "response"), source, source_sha256,
+                                    sampler (JSON), n_grid_points, complete
+        numbers   (natoms,)          atomic numbers
+        positions (natoms, 3)        [Å]
+        cell      (3, 3)             [Å]
+        pbc       (3,)               bool
+        field     (3,)               applied field [V/Å]
+        points    (npoints, 3)       sampled grid-point positions [Å]
+        targets   (npoints,)         n or Δn at those points [e/Å³]
+        indices   (npoints,)         flat (C-order) indices into the source grid
+
+Configurations are appended as new groups without rewriting earlier ones; the
+``complete`` attribute is set last, and readers skip groups that lack it (an
+append interrupted by a crash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import ase
+import h5py
+import numpy as np
+
+from ..errors import InputFileError
+
+FORMAT_NAME = "echemml-samples"
+FORMAT_VERSION = 1
+UNITS = {"positions": "Å", "cell": "Å", "field": "V/Å", "points": "Å", "targets": "e/Å³"}
+TARGET_KINDS = ("density", "response")
+
+
+@dataclass
+class SampledConfiguration:
+    """One configuration's sampled points and targets.
+
+    Attributes:
+        atoms: the structure (Å).
+        points: (n, 3) sampled positions, Å.
+        targets: (n,) density n or response Δn at the points, e/Å³.
+        field: applied field, V/Å.
+        target: "density" or "response".
+        indices: flat indices of the points in the source grid (or empty).
+        provenance: source file, its SHA-256, sampler and parameters, grid size.
+    """
+
+    atoms: ase.Atoms
+    points: np.ndarray
+    targets: np.ndarray
+    field: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(3))
+    target: str = "density"
+    indices: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    provenance: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.points = np.asarray(self.points, dtype=np.float64).reshape(-1, 3)
+        self.targets = np.asarray(self.targets, dtype=np.float64).reshape(-1)
+        self.field = np.asarray(self.field, dtype=np.float64).reshape(3)
+        self.indices = np.asarray(self.indices, dtype=np.int64).reshape(-1)
+        if len(self.points) != len(self.targets):
+            raise ValueError(f"{len(self.points)} points but {len(self.targets)} targets")
+        if self.target not in TARGET_KINDS:
+            raise ValueError(f"target must be one of {TARGET_KINDS}, got {self.target!r}")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes (provenance of a sampled configuration)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class SampleSet:
+    """An HDF5 sample set, opened for reading ("r") or appending ("a").
+
+    Use as a context manager. ``len()`` counts complete configurations; indexing
+    and iteration give :class:`SampledConfiguration` objects.
+    """
+
+    def __init__(self, path: str | os.PathLike, mode: str = "r"):
+        if mode not in ("r", "a"):
+            raise ValueError("mode must be 'r' or 'a'")
+        self.path = Path(path)
+        if mode == "r" and not self.path.exists():
+            raise InputFileError(self.path, "no such file")
+        try:
+            self._file = h5py.File(self.path, mode)
+        except OSError as exc:
+            raise InputFileError(self.path, f"not a readable HDF5 file ({exc})") from None
+        if mode == "a" and "format" not in self._file.attrs:
+            self._file.attrs.update(
+                {"format": FORMAT_NAME, "version": FORMAT_VERSION, "units": json.dumps(UNITS)}
+            )
+            self._file.require_group("configs")
+        if self._file.attrs.get("format") != FORMAT_NAME or "configs" not in self._file:
+            self._file.close()
+            raise InputFileError(self.path, "not an echemml sample set")
+        if int(self._file.attrs["version"]) != FORMAT_VERSION:
+            version = int(self._file.attrs["version"])
+            self._file.close()
+            raise InputFileError(self.path, f"sample-set format version {version}, this echemml reads {FORMAT_VERSION}")
+        self._configs = self._file["configs"]
+
+    # ------------------------------------------------------------- context
+    def __enter__(self) -> SampleSet:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        if self._file.id.valid:
+            self._file.close()
+
+    # ------------------------------------------------------------- reading
+    def names(self) -> list[str]:
+        """Group names of the complete configurations, in the order they were added."""
+        return sorted(name for name, group in self._configs.items() if group.attrs.get("complete", False))
+
+    def __len__(self) -> int:
+        return len(self.names())
+
+    def __getitem__(self, item: int | str) -> SampledConfiguration:
+        name = self.names()[item] if isinstance(item, int) else item
+        group = self._configs[name]
+        atoms = ase.Atoms(
+            numbers=group["numbers"][()],
+            positions=group["positions"][()],
+            cell=group["cell"][()],
+            pbc=group["pbc"][()],
+        )
+        return SampledConfiguration(
+            atoms=atoms,
+            points=group["points"][()],
+            targets=group["targets"][()],
+            field=group["field"][()],
+            target=str(group.attrs["target"]),
+            indices=group["indices"][()],
+            provenance=self._provenance(group),
+        )
+
+    def __iter__(self) -> Iterator[SampledConfiguration]:
+        for name in self.names():
+            yield self[name]
+
+    @staticmethod
+    def _provenance(group: h5py.Group) -> dict:
+        provenance = {key: group.attrs[key] for key in ("source", "source_sha256", "n_grid_points") if key in group.attrs}
+        provenance["sampler"] = json.loads(group.attrs.get("sampler", "{}"))
+        for key, value in provenance.items():
+            if isinstance(value, np.generic):
+                provenance[key] = value.item()
+        return provenance
+
+    def sources(self) -> dict[str, str]:
+        """SHA-256 → group name of every complete configuration with a recorded source."""
+        return {
+            self._configs[name].attrs["source_sha256"]: name
+            for name in self.names()
+            if "source_sha256" in self._configs[name].attrs
+        }
+
+    def n_points(self) -> int:
+        """Total number of sampled points over all complete configurations."""
+        return int(sum(self._configs[name]["targets"].shape[0] for name in self.names()))
+
+    # ------------------------------------------------------------- writing
+    def append(self, config: SampledConfiguration) -> str:
+        """Add one configuration as a new group; returns its name."""
+        if self._file.mode == "r":
+            raise ValueError("sample set opened read-only")
+        name = f"{len(self._configs):06d}"
+        while name in self._configs:
+            name = f"{int(name) + 1:06d}"
+        group = self._configs.create_group(name)
+        atoms = config.atoms
+        group["numbers"] = atoms.numbers.astype(np.int32)
+        group["positions"] = atoms.positions
+        group["cell"] = np.asarray(atoms.cell, dtype=np.float64)
+        group["pbc"] = np.asarray(atoms.pbc, dtype=bool)
+        group["field"] = config.field
+        group["points"] = config.points
+        group["targets"] = config.targets
+        group["indices"] = config.indices
+        provenance = dict(config.provenance)
+        group.attrs["target"] = config.target
+        group.attrs["sampler"] = json.dumps(provenance.pop("sampler", {}))
+        for key in ("source", "source_sha256", "n_grid_points"):
+            if key in provenance and provenance[key] is not None:
+                group.attrs[key] = provenance[key]
+        self._file.flush()
+        group.attrs["complete"] = True
+        self._file.flush()
+        return name
