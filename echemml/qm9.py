@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import functools
 import importlib.util
 import re
 import sys
@@ -49,6 +50,19 @@ def parse_index_ranges(text: str) -> list[int]:
             raise EchemmlError(f"bad QM9 index range {part!r}: end before start")
         indices.update(range(first, last + 1))
     return sorted(indices)
+
+
+@functools.lru_cache(maxsize=1)
+def available_indices() -> np.ndarray:
+    """Every QM9 index qm9pack holds (QM9 minus its ~3,000 uncharacterised molecules), sorted."""
+    folder = _data_folder()
+    indices = []
+    for part, _ in _PARTS:
+        with open(folder / f"qm9_part{part}.csv") as handle:
+            next(handle)
+            # the index is the second field; the first (the xyz file name) holds no comma
+            indices.extend(int(line.split(",", 2)[1]) for line in handle)
+    return np.array(sorted(indices), dtype=np.int64)
 
 
 def check_indices(indices: Iterable[int], allow_reserved: bool = False) -> list[int]:

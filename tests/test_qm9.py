@@ -39,3 +39,11 @@ def test_reserved_indices_are_refused_for_training():
 
 def test_reserved_indices_load_when_explicitly_allowed():
     assert 120001 in load_qm9([120001], allow_reserved=True)
+
+
+def test_available_indices_skip_uncharacterised_molecules():
+    from echemml.qm9 import available_indices
+
+    indices = available_indices()
+    assert len(indices) == 130_831 and indices[-1] == 133_885
+    assert 186 not in set(indices[:200].tolist())

@@ -1,9 +1,12 @@
 """``echemml dft pyscf``: label molecules with the embedded PySCF engine.
 
-For each molecule it writes ``NAME.cube`` (valence density; bohr and e/bohr³ in
-the file, as the format wants) and ``NAME.json`` (energy in eV, forces in eV/Å,
-electron counts, settings, timings). The cube is written last and atomically:
-a molecule whose cube exists is done, so a killed run resumes where it stopped.
+With ``--out DIR`` it writes, per molecule, ``NAME.cube`` (valence density; bohr
+and e/bohr³ in the file, as the format wants) and ``NAME.json`` (energy in eV,
+forces in eV/Å, electron counts, settings, timings). With ``--candidates FILE.h5``
+it keeps the compact labels instead (random-order and TS-order candidate points
+with their densities, see :mod:`echemml.io.candidates`), a few kB per molecule.
+Outputs are written last and atomically: a molecule already present is skipped,
+so a killed run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -18,16 +21,33 @@ from tqdm import tqdm
 
 from ..errors import EchemmlError, InputFileError
 from ..io import write_density
+from ..io.candidates import CandidateStore, candidates_from_grid
 from ..io.files import atomic_open
-from ..qm9 import load_qm9, parse_index_ranges
+from ..qm9 import available_indices, load_qm9, parse_index_ranges
+
+
+def _qm9_indices(args: argparse.Namespace) -> list[int]:
+    """The --qm9 range, or --qm9-sample N of it drawn at random.
+
+    The sample is returned in draw order, so that a run stopped early holds a
+    random subset, and a larger N with the same seed extends a smaller one.
+    """
+    indices = parse_index_ranges(args.qm9)
+    if args.qm9_sample is None:
+        return indices
+    indices = [int(i) for i in np.intersect1d(indices, available_indices())]
+    order = np.random.default_rng(args.seed).permutation(len(indices))
+    return [indices[i] for i in order[: args.qm9_sample]]
 
 
 def _structures(args: argparse.Namespace) -> dict[str, object]:
     """Output stem → ase.Atoms, from --qm9 ranges and structure files."""
     structures: dict[str, object] = {}
     if args.qm9:
-        for index, atoms in load_qm9(parse_index_ranges(args.qm9), args.allow_reserved).items():
-            structures[f"qm9_{index:06d}"] = atoms
+        indices = _qm9_indices(args)
+        molecules = load_qm9(indices, args.allow_reserved)
+        for index in indices:
+            structures[f"qm9_{index:06d}"] = molecules[index]
     for path in args.structures:
         if not Path(path).is_file():
             raise InputFileError(path, "no such file")
@@ -41,40 +61,80 @@ def _structures(args: argparse.Namespace) -> dict[str, object]:
     return structures
 
 
+def _done(stem: str, out: Path | None, store: CandidateStore | None) -> bool:
+    return (out is None or (out / f"{stem}.cube").exists()) and (store is None or stem in store)
+
+
 def run_pyscf_batch(args: argparse.Namespace) -> int:
     from ..dft.pyscf import PySCFSettings, run_pyscf
 
+    if args.out is None and args.candidates is None:
+        raise EchemmlError("say where results go: --out DIR and/or --candidates FILE.h5")
     settings = PySCFSettings(
         basis=args.basis, xc=args.xc, grid_level=args.grid_level, spacing=args.spacing, margin=args.margin
     )
     structures = _structures(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = None if args.out is None else Path(args.out)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    store = None if args.candidates is None else CandidateStore(args.candidates, "a")
     field = np.array(args.field, dtype=float) if args.field else None
-    todo = {stem: atoms for stem, atoms in structures.items() if not (out / f"{stem}.cube").exists()}
-    skipped = len(structures) - len(todo)
-    if skipped:
-        print(f"{skipped} of {len(structures)} already done in {out}, skipping them")
-    failed = []
-    with tqdm(todo.items(), total=len(todo), unit="mol", disable=args.quiet) as bar:
-        for stem, atoms in bar:
-            bar.set_postfix_str(f"{stem} {atoms.get_chemical_formula()}")
-            result = run_pyscf(atoms, field=field, settings=settings, compute_forces=not args.no_forces)
-            summary = {"name": stem, **result.summary(), "qm9_index": atoms.info.get("qm9_index")}
-            if not result.converged:
-                failed.append(stem)
-                summary["error"] = "SCF did not converge"
-                with atomic_open(out / f"{stem}.failed.json") as handle:
-                    json.dump(summary, handle, indent=1)
-                continue
-            with atomic_open(out / f"{stem}.json") as handle:
-                json.dump(summary, handle, indent=1)
-            write_density(result.grid, out / f"{stem}.cube")
-    print(f"wrote {len(todo) - len(failed)} densities to {out}")
+    try:
+        todo = {stem: atoms for stem, atoms in structures.items() if not _done(stem, out, store)}
+        skipped = len(structures) - len(todo)
+        if skipped:
+            print(f"{skipped} of {len(structures)} already done, skipping them")
+        failed = []
+        with tqdm(todo.items(), total=len(todo), unit="mol", disable=args.quiet or not todo) as bar:
+            for stem, atoms in bar:
+                bar.set_postfix_str(f"{stem} {atoms.get_chemical_formula()}")
+                result = run_pyscf(atoms, field=field, settings=settings, compute_forces=not args.no_forces)
+                summary = {"name": stem, **result.summary(), "qm9_index": atoms.info.get("qm9_index")}
+                if not result.converged:
+                    failed.append(stem)
+                    if out is not None:
+                        with atomic_open(out / f"{stem}.failed.json") as handle:
+                            json.dump({**summary, "error": "SCF did not converge"}, handle, indent=1)
+                    continue
+                if store is not None and stem not in store:
+                    store.add(_candidates(stem, result, args))
+                if out is not None:
+                    with atomic_open(out / f"{stem}.json") as handle:
+                        json.dump(summary, handle, indent=1)
+                    write_density(result.grid, out / f"{stem}.cube")
+    finally:
+        if store is not None:
+            store.close()
+    print(f"labelled {len(todo) - len(failed)} molecules" + "".join(
+        f"; {kind} in {where}" for kind, where in (("densities", out), ("candidates", args.candidates)) if where
+    ))
     if failed:
-        print(f"SCF did not converge for {len(failed)}: {', '.join(failed)} (see *.failed.json)")
+        print(f"SCF did not converge for {len(failed)}: {', '.join(failed)}")
         return 1
     return 0
+
+
+def _candidates(stem: str, result, args: argparse.Namespace):
+    """Compact labels of one PySCF result: random- and TS-order candidates."""
+    seed = int(result.grid.atoms.info.get("qm9_index", 0)) + args.seed
+    return candidates_from_grid(
+        stem,
+        result.grid,
+        n_random=args.random_points,
+        n_ts=args.ts_points,
+        ts_sigma=args.ts_sigma,
+        seed=seed,
+        field=result.field,
+        forces=result.forces,
+        attrs={
+            "code": "pyscf",
+            "settings": json.dumps(result.parameters),
+            "energy_eV": result.energy,
+            "n_valence": result.n_valence,
+            "electrons_on_grid": result.grid.integral(),
+            "scf_seconds": result.timings.get("scf"),
+        },
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -90,7 +150,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pyscf.add_argument(
         "--allow-reserved", action="store_true", help="allow QM9 indices above 120000 (evaluation data only)"
     )
-    pyscf.add_argument("--out", required=True, metavar="DIR", help="output folder (resumable)")
+    pyscf.add_argument("--qm9-sample", type=int, metavar="N", help="draw N indices at random from the --qm9 range")
+    pyscf.add_argument("--seed", type=int, default=0, help="seed of --qm9-sample and of the candidate draws")
+    pyscf.add_argument("--out", metavar="DIR", help="write NAME.cube + NAME.json here (resumable)")
+    pyscf.add_argument(
+        "--candidates", metavar="FILE.h5", help="keep compact labels (candidate points + densities) here (resumable)"
+    )
+    pyscf.add_argument("--random-points", type=int, default=1000, help="random-order candidates per molecule")
+    pyscf.add_argument("--ts-points", type=int, default=1000, help="TS-order candidates per molecule")
+    pyscf.add_argument("--ts-sigma", type=float, default=30.0, help="TS σ in Å³/e (paper: 30 for QM9)")
     pyscf.add_argument("--spacing", type=float, default=0.1, help="grid spacing in Å (default 0.1)")
     pyscf.add_argument("--margin", type=float, default=4.0, help="vacuum around the atoms in Å (default 4.0)")
     pyscf.add_argument("--field", type=float, nargs=3, metavar=("EX", "EY", "EZ"), help="uniform field in V/Å")

@@ -21,19 +21,18 @@ append interrupted by a crash).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 from collections.abc import Iterator
-import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
 
 import ase
 import h5py
 import numpy as np
 
-from ..errors import InputFileError
+from .hdf5_store import HDF5Store
 
 FORMAT_NAME = "echemml-samples"
 FORMAT_VERSION = 1
@@ -83,57 +82,18 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-class SampleSet:
+class SampleSet(HDF5Store):
     """An HDF5 sample set, opened for reading ("r") or appending ("a").
 
     Use as a context manager. ``len()`` counts complete configurations; indexing
-    and iteration give :class:`SampledConfiguration` objects.
+    (by position or group name) and iteration give :class:`SampledConfiguration`.
     """
 
-    def __init__(self, path: str | os.PathLike, mode: str = "r"):
-        if mode not in ("r", "a"):
-            raise ValueError("mode must be 'r' or 'a'")
-        self.path = Path(path)
-        if mode == "r" and not self.path.exists():
-            raise InputFileError(self.path, "no such file")
-        try:
-            self._file = h5py.File(self.path, mode)
-        except OSError as exc:
-            raise InputFileError(self.path, f"not a readable HDF5 file ({exc})") from None
-        if mode == "a" and "format" not in self._file.attrs:
-            self._file.attrs.update(
-                {"format": FORMAT_NAME, "version": FORMAT_VERSION, "units": json.dumps(UNITS)}
-            )
-            self._file.require_group("configs")
-        if self._file.attrs.get("format") != FORMAT_NAME or "configs" not in self._file:
-            self._file.close()
-            raise InputFileError(self.path, "not an echemml sample set")
-        if int(self._file.attrs["version"]) != FORMAT_VERSION:
-            version = int(self._file.attrs["version"])
-            self._file.close()
-            raise InputFileError(self.path, f"sample-set format version {version}, this echemml reads {FORMAT_VERSION}")
-        self._configs = self._file["configs"]
-
-    # ------------------------------------------------------------- context
-    def __enter__(self) -> SampleSet:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Flush and close the file."""
-        if self._file.id.valid:
-            self._file.close()
+    format_name = FORMAT_NAME
+    format_version = FORMAT_VERSION
+    units = UNITS
 
     # ------------------------------------------------------------- reading
-    def names(self) -> list[str]:
-        """Group names of the complete configurations, in the order they were added."""
-        return sorted(name for name, group in self._configs.items() if group.attrs.get("complete", False))
-
-    def __len__(self) -> int:
-        return len(self.names())
-
     def __getitem__(self, item: int | str) -> SampledConfiguration:
         name = self.names()[item] if isinstance(item, int) else item
         group = self._configs[name]
@@ -181,12 +141,10 @@ class SampleSet:
     # ------------------------------------------------------------- writing
     def append(self, config: SampledConfiguration) -> str:
         """Add one configuration as a new group; returns its name."""
-        if self._file.mode == "r":
-            raise ValueError("sample set opened read-only")
         name = f"{len(self._configs):06d}"
         while name in self._configs:
             name = f"{int(name) + 1:06d}"
-        group = self._configs.create_group(name)
+        group = self._new_group(name)
         atoms = config.atoms
         group["numbers"] = atoms.numbers.astype(np.int32)
         group["positions"] = atoms.positions
@@ -202,7 +160,5 @@ class SampleSet:
         for key in ("source", "source_sha256", "n_grid_points"):
             if key in provenance and provenance[key] is not None:
                 group.attrs[key] = provenance[key]
-        self._file.flush()
-        group.attrs["complete"] = True
-        self._file.flush()
+        self._mark_complete(group)
         return name

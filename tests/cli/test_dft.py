@@ -50,3 +50,20 @@ def test_unreadable_structure_file_exits_with_code_2(tmp_path, capsys):
     bad.write_text("3\nwater\nO 0 0\n")
     assert main(["dft", "pyscf", str(bad), "--out", str(tmp_path / "out")]) == 2
     assert str(bad) in capsys.readouterr().err
+
+
+def test_candidates_store_keeps_compact_labels_and_resumes(tmp_path, capsys):
+    from echemml.io.candidates import CandidateStore
+
+    store = tmp_path / "labels.h5"
+    args = ["dft", "pyscf", "--qm9", "1-30", "--qm9-sample", "2", "--seed", "5", "--spacing", "0.2",
+            "--candidates", str(store), "--random-points", "100", "--ts-points", "200", "--no-forces", "--quiet"]
+    assert main(args) == 0
+    with CandidateStore(store) as labels:
+        names = labels.names()
+        first = labels[names[0]]
+    assert len(names) == 2 and len(first.ts_order) == 200 and len(first.random_order) == 100
+    assert first.attrs["electrons_on_grid"] == pytest.approx(first.attrs["n_valence"], abs=0.05)
+    capsys.readouterr()
+    assert main(args[:5] + ["3"] + args[6:]) == 0  # a larger sample extends the same draw
+    assert "2 of 3 already done" in capsys.readouterr().out

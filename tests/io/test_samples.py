@@ -70,7 +70,7 @@ def test_foreign_hdf5_file_is_refused(tmp_path):
     path = tmp_path / "other.h5"
     with h5py.File(path, "w") as handle:
         handle["x"] = [1, 2, 3]
-    with pytest.raises(InputFileError, match="not an echemml sample set"):
+    with pytest.raises(InputFileError, match="not an echemml-samples file"):
         SampleSet(path)
 
 

@@ -1,0 +1,92 @@
+"""HDF5Store: the shared shell of echemml's HDF5 files (sample sets, candidate stores).
+
+A store is one HDF5 file with a ``format``/``version``/``units`` header and one
+group per configuration under ``/configs``. A group counts only once its
+``complete`` attribute is set (written last), so a crash mid-append leaves a
+group that readers skip and writers replace.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import h5py
+
+from ..errors import InputFileError
+
+
+class HDF5Store:
+    """Open, validate and close a format-tagged HDF5 file; subclasses set the tags."""
+
+    format_name = ""
+    format_version = 0
+    units: dict = {}
+
+    def __init__(self, path: str | os.PathLike, mode: str = "r"):
+        if mode not in ("r", "a"):
+            raise ValueError("mode must be 'r' or 'a'")
+        self.path = Path(path)
+        if mode == "r" and not self.path.exists():
+            raise InputFileError(self.path, "no such file")
+        try:
+            self._file = h5py.File(self.path, mode)
+        except OSError as exc:
+            raise InputFileError(self.path, f"not a readable HDF5 file ({exc})") from None
+        if mode == "a" and "format" not in self._file.attrs:
+            self._file.attrs.update(
+                {"format": self.format_name, "version": self.format_version, "units": json.dumps(self.units)}
+            )
+            self._file.require_group("configs")
+        if self._file.attrs.get("format") != self.format_name or "configs" not in self._file:
+            self._file.close()
+            raise InputFileError(self.path, f"not an {self.format_name} file")
+        version = int(self._file.attrs.get("version", -1))
+        if version != self.format_version:
+            self._file.close()
+            raise InputFileError(
+                self.path, f"{self.format_name} format version {version}; this echemml reads {self.format_version}"
+            )
+        self._configs = self._file["configs"]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        if self._file.id.valid:
+            self._file.close()
+
+    @property
+    def writable(self) -> bool:
+        """Whether the store was opened for appending."""
+        return self._file.mode != "r"
+
+    def names(self) -> list[str]:
+        """Names of the complete configurations, sorted (the order they were added)."""
+        return sorted(name for name, group in self._configs.items() if group.attrs.get("complete", False))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._configs and bool(self._configs[name].attrs.get("complete", False))
+
+    def __len__(self) -> int:
+        return len(self.names())
+
+    def _new_group(self, name: str) -> h5py.Group:
+        """A fresh group for ``name``, replacing an incomplete one left by a crash."""
+        if not self.writable:
+            raise ValueError(f"{self.path} is open read-only")
+        if name in self._configs:
+            if name in self:
+                raise ValueError(f"{name} is already in {self.path}")
+            del self._configs[name]
+        return self._configs.create_group(name)
+
+    def _mark_complete(self, group: h5py.Group) -> None:
+        self._file.flush()
+        group.attrs["complete"] = True
+        self._file.flush()

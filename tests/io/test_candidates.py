@@ -1,0 +1,60 @@
+"""Compact DFT labels: random- and TS-order candidate points whose prefixes are valid samples."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from echemml.io.candidates import CandidateStore, candidates_from_grid
+from echemml.sampling import targeted_log_weights
+
+
+@pytest.fixture(scope="module")
+def water_candidates(cp2k_water):
+    return candidates_from_grid("water", cp2k_water, n_random=500, n_ts=800, ts_sigma=30.0, seed=3)
+
+
+def test_candidate_values_are_the_grid_values_at_their_positions(water_candidates, cp2k_water):
+    positions = water_candidates.positions_of(water_candidates.ts_order[:50])
+    np.testing.assert_allclose(cp2k_water.interpolate(positions), water_candidates.ts_values[:50], rtol=1e-9)
+
+
+def test_ts_candidates_come_in_decreasing_likelihood_and_are_positive(water_candidates):
+    assert len(np.unique(water_candidates.ts_order)) == 800
+    assert np.all(water_candidates.ts_values > 0)
+    weights = np.exp(targeted_log_weights(water_candidates.ts_values, 30.0))
+    # earlier entries of a Gumbel top-k draw are, on average, the heavier ones
+    assert weights[:100].mean() > weights[-100:].mean()
+
+
+def test_random_candidates_cover_the_grid_uniformly(water_candidates, cp2k_water):
+    fraction_low = np.mean(water_candidates.random_values < 1e-3)
+    assert fraction_low == pytest.approx(np.mean(cp2k_water.values < 1e-3), abs=0.08)
+
+
+def test_store_round_trip_keeps_candidates(tmp_path, water_candidates):
+    path = tmp_path / "labels.h5"
+    with CandidateStore(path, "a") as store:
+        store.add(water_candidates)
+        assert "water" in store
+        with pytest.raises(ValueError, match="already"):
+            store.add(water_candidates)
+    with CandidateStore(path) as store:
+        loaded = store["water"]
+    np.testing.assert_array_equal(loaded.ts_order, water_candidates.ts_order)
+    np.testing.assert_allclose(loaded.ts_values, water_candidates.ts_values, rtol=1e-7)
+    np.testing.assert_allclose(loaded.voxel, water_candidates.voxel)
+    assert loaded.shape == water_candidates.shape and loaded.attrs["ts_sigma"] == 30.0
+
+
+def test_store_is_compact(tmp_path, water_candidates):
+    path = tmp_path / "labels.h5"
+    with CandidateStore(path, "a") as store:
+        store.add(water_candidates)
+    one = path.stat().st_size
+    with CandidateStore(path, "a") as store:
+        store.add(dataclasses.replace(water_candidates, name="water-again"))
+    # 1300 candidates × (4-byte index + 4-byte density) = 10.4 kB, plus < 6 kB of structure and HDF5 headers
+    assert path.stat().st_size - one < 16_000
