@@ -19,9 +19,20 @@ def pymatgen_chgcar(grid, spin=None, augmentation=False) -> Chgcar:
     if spin is not None:
         data["diff"] = spin * volume
     data_aug = None
-    if augmentation:
+    if augmentation:  # as lines, the form every pymatgen version writes back verbatim
         rng = np.random.default_rng(0)
-        data_aug = {key: {i + 1: rng.normal(size=6) for i in range(len(structure))} for key in data}
+        data_aug = {
+            key: [
+                line
+                for atom in range(len(structure))
+                for line in (
+                    f"augmentation occupancies {atom + 1:3d} {6:3d}\n",
+                    " ".join(f"{x: .7E}" for x in rng.normal(size=5)) + "\n",
+                    f"{rng.normal(): .7E}\n",
+                )
+            ]
+            for key in data
+        }
     return Chgcar(Poscar(structure), data, data_aug=data_aug)
 
 
