@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import EchemmlError
-from . import dft, info
+from . import analyze, dft, info, predict
 
-VERBS = (dft, info)
+VERBS = (dft, info, predict, analyze)
 
 
 def build_parser() -> argparse.ArgumentParser:

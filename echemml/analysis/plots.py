@@ -1,0 +1,163 @@
+"""Figures worth a look, as PNG files (matplotlib, no screen needed).
+
+Each function takes plain arrays in echemml's units, writes one PNG atomically
+and returns its path. They mirror the paper's figures: parity (Fig. 2), line
+scan with error (Fig. 4), 2D integrated-density maps (Fig. 5), planar-averaged
+response with its ESP (Fig. 6), Bader charges along a reaction coordinate
+(Fig. 9), and learning curves.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..io.files import atomic_open  # noqa: E402
+
+
+def _save(figure, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    figure.tight_layout()
+    with atomic_open(path, "wb") as handle:
+        figure.savefig(handle, format="png", dpi=150)
+    plt.close(figure)
+    return path
+
+
+def parity_plot(
+    sets: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str | os.PathLike, unit: str = "e/Å³",
+    title: str = "", max_points: int = 200_000,
+) -> Path:
+    """Predicted vs reference values, one colour per set ("train", "validation", "test").
+
+    ``sets`` maps a label to (reference, predicted) arrays; the legend gives each
+    set's RMSE. At most ``max_points`` points per set are drawn (evenly strided).
+    """
+    figure, axes = plt.subplots(figsize=(4.8, 4.6))
+    low, high = np.inf, -np.inf
+    for label, (reference, predicted) in sets.items():
+        reference, predicted = np.ravel(reference), np.ravel(predicted)
+        rmse = float(np.sqrt(np.mean((reference - predicted) ** 2)))
+        stride = max(1, len(reference) // max_points)
+        axes.scatter(reference[::stride], predicted[::stride], s=2, alpha=0.5, label=f"{label} (RMSE {rmse:.2e})")
+        low, high = min(low, reference.min(), predicted.min()), max(high, reference.max(), predicted.max())
+    axes.plot([low, high], [low, high], "k--", lw=0.8)
+    axes.set_xlabel(f"DFT ({unit})")
+    axes.set_ylabel(f"model ({unit})")
+    axes.set_title(title)
+    axes.legend(fontsize=7, markerscale=4)
+    return _save(figure, path)
+
+
+def learning_curve_plot(log: Mapping[str, Sequence[float]], path: str | os.PathLike) -> Path:
+    """Training and validation loss (log scale) and learning rate against epoch.
+
+    ``log`` has "epoch", "train_loss", "val_loss" and optionally "lr".
+    """
+    figure, axes = plt.subplots(figsize=(5.5, 4))
+    axes.semilogy(log["epoch"], log["train_loss"], label="train")
+    axes.semilogy(log["epoch"], log["val_loss"], label="validation")
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("loss")
+    axes.legend(loc="upper right")
+    if "lr" in log:
+        twin = axes.twinx()
+        twin.semilogy(log["epoch"], log["lr"], color="grey", lw=0.8, ls=":")
+        twin.set_ylabel("learning rate", color="grey")
+    return _save(figure, path)
+
+
+def profile_plot(
+    z: np.ndarray, curves: Mapping[str, np.ndarray], path: str | os.PathLike,
+    ylabel: str = "planar-integrated density (e/Å)", xlabel: str = "z (Å)",
+) -> Path:
+    """One or more profiles against a coordinate, e.g. λ(z) of several files."""
+    figure, axes = plt.subplots(figsize=(5.5, 3.8))
+    for label, values in curves.items():
+        axes.plot(z, values, label=label)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def response_profile_plot(
+    z: np.ndarray, curves: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str | os.PathLike,
+    atom_z: np.ndarray | None = None, title: str = "",
+) -> Path:
+    """Planar-averaged Δn (e/Å) and its ESP (V) against z (Å), e.g. DFT vs model (Fig. 6).
+
+    ``curves`` maps a label to (line density Δλ(z), ESP φ(z)).
+    """
+    figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(5.5, 5.5))
+    for label, (line_density, esp) in curves.items():
+        top.plot(z, line_density, label=label)
+        bottom.plot(z, esp, label=label)
+    for axes in (top, bottom):
+        if atom_z is not None:
+            for position in np.unique(np.round(atom_z, 2)):
+                axes.axvline(position, color="gold", lw=0.6, zorder=0)
+        axes.legend(fontsize=8)
+    top.set_ylabel("planar-averaged Δn (e/Å)")
+    bottom.set_ylabel("response ESP (V)")
+    bottom.set_xlabel("z (Å)")
+    top.set_title(title)
+    return _save(figure, path)
+
+
+def line_scan_plot(
+    distance: np.ndarray, curves: Mapping[str, np.ndarray], path: str | os.PathLike, title: str = ""
+) -> Path:
+    """Density along a line (e/Å³) for DFT and model, with their difference (Fig. 4)."""
+    figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(5.5, 5), height_ratios=[3, 1])
+    for label, values in curves.items():
+        top.plot(distance, values, label=label)
+    if len(curves) == 2:
+        first, second = curves.values()
+        bottom.plot(distance, np.asarray(second) - np.asarray(first), color="k", lw=0.8)
+        bottom.set_ylabel("difference")
+    top.set_ylabel("n (e/Å³)")
+    bottom.set_xlabel("distance along the line (Å)")
+    top.legend()
+    top.set_title(title)
+    return _save(figure, path)
+
+
+def density_maps_plot(
+    u: np.ndarray, v: np.ndarray, maps: Mapping[str, np.ndarray], path: str | os.PathLike
+) -> Path:
+    """2D integrated densities (e/Å²) side by side, e.g. DFT, model and their difference (Fig. 5)."""
+    figure, axes = plt.subplots(1, len(maps), figsize=(4 * len(maps), 3.6), squeeze=False)
+    for ax, (label, values) in zip(axes[0], maps.items()):
+        limit = np.abs(values).max() or 1.0
+        diverging = values.min() < 0
+        image = ax.pcolormesh(
+            u, v, values.T, shading="auto", cmap="RdBu_r" if diverging else "viridis",
+            vmin=-limit if diverging else None, vmax=limit if diverging else None,
+        )
+        ax.set_aspect("equal")
+        ax.set_title(label)
+        ax.set_xlabel("Å")
+        figure.colorbar(image, ax=ax, label="e/Å²")
+    return _save(figure, path)
+
+
+def bader_path_plot(
+    coordinate: np.ndarray, charges: Mapping[str, np.ndarray], path: str | os.PathLike,
+    xlabel: str = "reaction coordinate (Å)",
+) -> Path:
+    """Bader charges (e) of chosen atoms along a reaction coordinate, DFT vs model (Fig. 9)."""
+    figure, axes = plt.subplots(figsize=(5.5, 4))
+    for label, values in charges.items():
+        axes.plot(coordinate, values, marker="o", ms=3, label=label)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel("Bader charge (e)")
+    axes.legend(fontsize=8)
+    return _save(figure, path)

@@ -1,0 +1,106 @@
+"""``echemml predict MODEL INPUT -o OUT.cube``: a model's density (or response) on a grid.
+
+INPUT is a density file (the prediction uses its grid and atoms) or any
+structure file ase can read (the prediction uses a uniform grid: spanning the
+cell for periodic structures, or the atoms' box plus a margin for molecules).
+Prints the integrated prediction: the electron count for a density model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import ase
+import ase.io
+import numpy as np
+
+from ..errors import EchemmlError, InputFileError
+from ..grid import DensityGrid
+from ..io import detect_format, format_from_name, read_density, write_density
+
+
+def structure_grid(atoms: ase.Atoms, spacing: float, margin: float) -> DensityGrid:
+    """An all-zero grid for ``atoms``: spacing ≈ ``spacing`` Å.
+
+    With no periodic axis the grid is an axis-aligned box around the atoms with
+    ``margin`` Å of vacuum on each side; otherwise it spans the atoms' cell
+    (periodic axes and, for slabs, the vacuum axis too).
+    """
+    if spacing <= 0:
+        raise EchemmlError(f"--spacing must be positive, got {spacing}")
+    if margin < 0:
+        raise EchemmlError(f"--margin must not be negative, got {margin}")
+    if len(atoms) == 0:
+        raise EchemmlError("the structure has no atoms")
+    if not np.any(atoms.pbc):
+        low = atoms.positions.min(axis=0) - margin
+        extent = atoms.positions.max(axis=0) + margin - low
+        shape = np.maximum(1, np.ceil(extent / spacing).astype(int) + 1)
+        return DensityGrid(atoms, np.zeros(shape, dtype=np.float32), origin=low, voxel=np.eye(3) * spacing)
+    cell = np.asarray(atoms.cell, dtype=float)
+    lengths = np.linalg.norm(cell, axis=1)
+    if np.any(lengths < 1e-8):
+        raise EchemmlError("a periodic structure needs all three cell vectors to place a grid in its cell")
+    shape = np.ceil(lengths / spacing).astype(int)
+    return DensityGrid(atoms, np.zeros(shape, dtype=np.float32), origin=np.zeros(3), voxel=cell / shape[:, None])
+
+
+def read_input(path: str, spacing: float, margin: float) -> tuple[DensityGrid, str]:
+    """The grid to predict on, and a word for where it came from ('density file' or 'structure')."""
+    if not os.path.exists(path):
+        raise InputFileError(path, "no such file")
+    if format_from_name(path):
+        return read_density(path), "density file"
+    try:
+        atoms = ase.io.read(path)
+    except Exception as structure_error:  # ase raises many kinds; try a density file next
+        try:
+            return read_density(path, format=detect_format(path)), "density file"
+        except EchemmlError:
+            raise InputFileError(
+                path, f"neither a density file nor a structure ase can read ({structure_error})"
+            ) from None
+    return structure_grid(atoms, spacing, margin), "structure"
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from ..model import load_model, model_summary, predict_grid
+
+    started = time.perf_counter()
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), os.cpu_count() or 1)))
+    model = load_model(args.model)
+    grid, source = read_input(args.input, args.spacing, args.margin)
+    dtype = torch.float64 if args.float64 else torch.float32
+    prediction = predict_grid(model, grid, field=args.field, dtype=dtype)
+    write_density(prediction, args.output)
+    shape = "×".join(str(n) for n in prediction.shape)
+    print(model_summary(model))
+    print(f"grid       {shape} = {prediction.npoints} points from the {source}")
+    label = "electrons " if model.head == "density" else "∫Δn      "
+    print(f"{label} {prediction.integral():.5f} e")
+    print(f"wrote      {args.output} in {time.perf_counter() - started:.2f} s")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "predict",
+        help="predict a density (or response) on a grid with a model",
+        description="Predict the electron density (or its field response) with a FIREANN "
+        "model on the grid of a density file, or on a uniform grid around a structure, "
+        "and write it as a cube file (e/Å³ converted to the file's units).",
+    )
+    parser.add_argument("model", metavar="MODEL", help="model file, or the name of a shipped model")
+    parser.add_argument("input", metavar="INPUT", help="density file (cube, CHGCAR) or structure file (xyz, POSCAR, ...)")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output density file (.cube)")
+    parser.add_argument(
+        "--field", type=float, nargs=3, metavar=("EX", "EY", "EZ"), default=None, help="uniform electric field, V/Å"
+    )
+    parser.add_argument("--spacing", type=float, default=0.1, metavar="H", help="grid spacing for structure input, Å (default 0.1)")
+    parser.add_argument("--margin", type=float, default=4.0, metavar="M", help="vacuum around a molecule, Å (default 4)")
+    parser.add_argument("--float64", action="store_true", help="compute in double precision (default float32)")
+    parser.set_defaults(func=run)

@@ -1,0 +1,196 @@
+"""Heads on the shared FIREANN representation: density n(r), response Δn(r; ε), energy.
+
+* :class:`DensityModel` — n(r) = mean + std · NN(ρ_ε(r)), e/Å³, at ghost points.
+* :class:`ResponseModel` — Δn(r; ε) = std · [NN(ρ_ε(r)) − NN(ρ_0(r))], e/Å³: the
+  same readout evaluated with the field and without it, so Δn vanishes exactly
+  at ε = 0 and the model need not learn that; the zero-field pass costs a second
+  feature evaluation per point.
+* :class:`EnergyModel` — E = Σ_i [e_Z + std · NN_Z(ρ_i)], eV, with forces
+  (eV/Å) and, for periodic cells, stress (eV/Å³, ASE's sign: (1/V) ∂E/∂strain)
+  by autograd; the field is an input tensor.
+
+Ghost-point heads split their work into :meth:`GhostPointModel.atom_context`
+(once per structure) and :meth:`GhostPointModel.evaluate_points` (per chunk of
+points), which is what full-grid prediction streams.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from .fireann import AtomStates, FireannConfig, FireannRepresentation
+from .inputs import AtomGraph, GhostPoints
+from .nets import ResidualMLP, SpeciesMLP
+
+
+class FireannModel(nn.Module):
+    """Base of every head: the configuration and the shared representation."""
+
+    head: ClassVar[str] = ""
+    output_unit: ClassVar[str] = ""
+
+    def __init__(self, config: FireannConfig):
+        super().__init__()
+        self.config = config
+        self.representation = FireannRepresentation(config)
+
+    @property
+    def cutoff(self) -> float:
+        """rc, Å."""
+        return self.config.cutoff
+
+    @property
+    def species(self) -> tuple[int, ...]:
+        """Atomic numbers the model knows."""
+        return self.config.species
+
+
+class GhostPointModel(FireannModel):
+    """A head that reads ghost grid points: one scalar per point from ρ of the point."""
+
+    output_unit = "e/Å³"
+
+    def __init__(self, config: FireannConfig, target_mean: float = 0.0, target_std: float = 1.0):
+        super().__init__(config)
+        self.readout = ResidualMLP(config.n_features, config.readout_hidden, 1, zero_output=True)
+        self.register_buffer("target_mean", torch.tensor(float(target_mean)))
+        self.register_buffer("target_std", torch.tensor(float(target_std)))
+
+    def atom_context(self, graph: AtomGraph) -> list[AtomStates]:
+        """The atom states every point of these structures reads (once per structure)."""
+        raise NotImplementedError
+
+    def combine(self, readouts: list[torch.Tensor]) -> torch.Tensor:
+        """The head's value from the readouts of each atom state, (P,)."""
+        raise NotImplementedError
+
+    def point_readout(self, sums: torch.Tensor) -> torch.Tensor:
+        """Readout NN of ghost points from their neighbour sums S (P, A, K) → (P,)."""
+        features = self.representation.features.contract(self.representation.final_stage, sums)
+        return self.readout(features).squeeze(-1)
+
+    def evaluate_points(
+        self,
+        context: list[AtomStates],
+        vectors: torch.Tensor,
+        point_index: torch.Tensor,
+        atom_index: torch.Tensor,
+        n_points: int,
+        point_structure: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Values at P points from their pairs (atom image − point, Å), e/Å³, (P,)."""
+        readouts = [
+            self.point_readout(
+                self.representation.ghost_sums(states, vectors, point_index, atom_index, n_points, point_structure)
+            )
+            for states in context
+        ]
+        return self.combine(readouts)
+
+    def forward(self, graph: AtomGraph, ghosts: GhostPoints) -> torch.Tensor:
+        """Values at the ghost points, e/Å³, (P,)."""
+        context = self.atom_context(graph)
+        return self.evaluate_points(
+            context, ghosts.pair_vectors(graph), ghosts.point_index, ghosts.atom_index,
+            ghosts.n_points, ghosts.structure,
+        )
+
+
+class DensityModel(GhostPointModel):
+    """Electron density n(r) in the structure's field, e/Å³."""
+
+    head = "density"
+
+    def atom_context(self, graph: AtomGraph) -> list[AtomStates]:
+        return [self.representation.atom_states(graph)]
+
+    def combine(self, readouts: list[torch.Tensor]) -> torch.Tensor:
+        (readout,) = readouts
+        return self.target_mean.to(readout.dtype) + self.target_std.to(readout.dtype) * readout
+
+
+class ResponseModel(GhostPointModel):
+    """Density response Δn(r; ε) = n_ε(r) − n_0(r), e/Å³; exactly zero at ε = 0."""
+
+    head = "response"
+
+    def atom_context(self, graph: AtomGraph) -> list[AtomStates]:
+        with_field = self.representation.atom_states(graph)
+        without_field = self.representation.atom_states(graph.with_field(torch.zeros_like(graph.field)))
+        return [with_field, without_field]
+
+    def combine(self, readouts: list[torch.Tensor]) -> torch.Tensor:
+        with_field, without_field = readouts
+        return self.target_std.to(with_field.dtype) * (with_field - without_field)
+
+
+class EnergyModel(FireannModel):
+    """Energy as a sum of atomic energies, eV; forces and stress by autograd."""
+
+    head = "energy"
+    output_unit = "eV"
+
+    def __init__(self, config: FireannConfig, energy_std: float = 1.0):
+        super().__init__(config)
+        n_species = len(config.species)
+        self.readout = SpeciesMLP(n_species, config.n_features, config.readout_hidden, 1, zero_output=True)
+        self.register_buffer("atomic_energies", torch.zeros(n_species))  # eV per atom of each element
+        self.register_buffer("energy_std", torch.tensor(float(energy_std)))
+
+    def atomic_energies_of(self, graph: AtomGraph, pair_vectors: torch.Tensor) -> torch.Tensor:
+        """Energy of every atom, (N,), eV."""
+        states = self.representation.atom_states(graph, pair_vectors)
+        readout = self.readout(states.features, graph.species).squeeze(-1)
+        return self.atomic_energies.to(readout.dtype)[graph.species] + self.energy_std.to(readout.dtype) * readout
+
+    def forward(
+        self, graph: AtomGraph, compute_forces: bool = True, compute_stress: bool = False
+    ) -> dict[str, torch.Tensor]:
+        """{'energy': (B,) eV, 'forces': (N, 3) eV/Å, 'stress': (B, 3, 3) eV/Å³} as asked.
+
+        Stress is (1/V) ∂E/∂ε for a symmetric strain ε of positions and cell
+        (ASE's convention); ask for it only for periodic cells.
+        """
+        positions = graph.positions
+        cells = graph.cells
+        strain = None
+        if compute_forces:
+            positions = positions.detach().requires_grad_(True)
+        if compute_stress:
+            strain = torch.zeros_like(cells, requires_grad=True)
+            symmetric = 0.5 * (strain + strain.transpose(1, 2))
+            positions = positions + torch.einsum("na,nab->nb", positions, symmetric[graph.structure])
+            cells = cells + torch.bmm(cells, symmetric)
+        strained = AtomGraph(
+            graph.species, positions, cells, graph.structure, graph.field,
+            graph.centers, graph.neighbors, graph.shifts,
+        )
+        atom_energy = self.atomic_energies_of(strained, strained.pair_vectors())
+        energy = torch.zeros(graph.n_structures, dtype=atom_energy.dtype).index_add(0, graph.structure, atom_energy)
+        results = {"energy": energy}
+        inputs = ([positions] if compute_forces else []) + ([strain] if compute_stress else [])
+        if inputs:
+            grads = torch.autograd.grad(energy.sum(), inputs, create_graph=self.training, allow_unused=True)
+            grads = [torch.zeros_like(x) if g is None else g for g, x in zip(grads, inputs)]
+            if compute_forces:
+                results["forces"] = -grads[0]
+            if compute_stress:
+                volume = torch.abs(torch.linalg.det(graph.cells))
+                results["stress"] = grads[-1] / volume[:, None, None]
+        return results
+
+
+HEADS: dict[str, type[FireannModel]] = {
+    model.head: model for model in (DensityModel, ResponseModel, EnergyModel)
+}
+
+
+def build_model(config: FireannConfig, head: str = "density") -> FireannModel:
+    """A fresh model of one head ('density', 'response' or 'energy')."""
+    try:
+        return HEADS[head](config)
+    except KeyError:
+        raise ValueError(f"unknown head {head!r}; known: {', '.join(HEADS)}") from None

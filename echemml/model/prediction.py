@@ -1,0 +1,197 @@
+"""Prediction with a trained model: values at points, on whole grids, and energies.
+
+Public functions take numpy arrays, ase.Atoms and DensityGrid and return numpy
+arrays or DensityGrid (Å, V/Å, e/Å³, eV). The atoms' message passing runs once
+per structure; grid points stream through in chunks, so memory stays bounded
+whatever the grid's size. Points with no atom within the cutoff all share one
+value (their features hold only the field term): it is computed once.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import ase
+import numpy as np
+import torch
+
+from ..grid import DensityGrid
+from ..neighbors import atom_images_near, grid_atom_pairs, grid_corners, point_atom_pairs
+from .heads import EnergyModel, FireannModel, GhostPointModel
+from .inputs import AtomGraph
+
+DEFAULT_CHUNK_SIZE = 65_536  # grid points per chunk: a few hundred MB at most
+
+
+def model_in_dtype(model: FireannModel, dtype: torch.dtype) -> FireannModel:
+    """The model in eval mode with parameters in ``dtype`` (a copy when the dtype changes)."""
+    current = next(model.parameters()).dtype
+    if current != dtype:
+        model = copy.deepcopy(model).to(dtype)
+    return model.eval()
+
+
+def _require_ghost_head(model: FireannModel) -> GhostPointModel:
+    if not isinstance(model, GhostPointModel):
+        raise TypeError(f"a {model.head} model predicts no grid values; use a density or response model")
+    return model
+
+
+def predict_points(
+    model: FireannModel,
+    atoms: ase.Atoms,
+    points: np.ndarray,
+    field: Sequence[float] | np.ndarray | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    dtype: torch.dtype = torch.float32,
+) -> np.ndarray:
+    """Model values (e/Å³) at arbitrary Cartesian points (n, 3) Å, in field ``field`` (V/Å).
+
+    Returns an array of shape (n,) in float32 or float64 as ``dtype`` asks.
+    """
+    model = model_in_dtype(_require_ghost_head(model), dtype)
+    points = np.asarray(points, dtype=float).reshape(-1, 3)
+    result = np.empty(len(points), dtype=_numpy_dtype(dtype))
+    with torch.no_grad():
+        graph = AtomGraph.from_atoms(atoms, model.species, model.cutoff, field, dtype)
+        context = model.atom_context(graph)
+        for start in range(0, len(points), chunk_size):
+            chunk = points[start : start + chunk_size]
+            pairs = point_atom_pairs(chunk, atoms, model.cutoff)
+            values = model.evaluate_points(
+                context,
+                torch.as_tensor(pairs.vectors, dtype=dtype),
+                torch.as_tensor(pairs.points),
+                torch.as_tensor(pairs.atoms),
+                len(chunk),
+            )
+            result[start : start + len(chunk)] = values.numpy()
+    return result
+
+
+def predict_grid(
+    model: FireannModel,
+    grid: DensityGrid,
+    field: Sequence[float] | np.ndarray | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    dtype: torch.dtype = torch.float32,
+) -> DensityGrid:
+    """Model values on every point of ``grid`` (its atoms, origin and voxels), e/Å³.
+
+    ``field`` is the uniform field in V/Å. Returns a DensityGrid on the same
+    grid whose values are float32 (or float64 if ``dtype`` asks). Chunks are
+    whole planes of the first grid axis, about ``chunk_size`` points each.
+    """
+    model = model_in_dtype(_require_ghost_head(model), dtype)
+    atoms = grid.atoms
+    nx, ny, nz = grid.shape
+    plane = ny * nz
+    planes_per_chunk = max(1, chunk_size // plane)
+    values = np.empty(grid.npoints, dtype=_numpy_dtype(dtype))
+    cutoff = model.cutoff
+    with torch.no_grad():
+        graph = AtomGraph.from_atoms(atoms, model.species, cutoff, field, dtype)
+        context = model.atom_context(graph)
+        empty_value = float(_empty_point_value(model, context, dtype))
+        fused = FusedGhostReadout(model)
+        images = atom_images_near(atoms, grid_corners(grid.origin, grid.voxel, grid.shape), cutoff)
+        for i0 in range(0, nx, planes_per_chunk):
+            i1 = min(nx, i0 + planes_per_chunk)
+            n_chunk = (i1 - i0) * plane
+            pairs = grid_atom_pairs(
+                atoms, grid.origin, grid.voxel, grid.shape, cutoff, planes=(i0, i1), images=images
+            )
+            chunk_values = values[i0 * plane : i1 * plane]
+            chunk_values.fill(empty_value)
+            if len(pairs) == 0:
+                continue
+            counts = np.bincount(pairs.points, minlength=n_chunk)
+            occupied = np.flatnonzero(counts)
+            compact = (np.cumsum(counts > 0) - 1)[pairs.points]
+            chunk_values[occupied] = fused.evaluate_points(
+                context,
+                torch.as_tensor(pairs.vectors, dtype=dtype),
+                torch.as_tensor(compact),
+                torch.as_tensor(pairs.atoms),
+                len(occupied),
+            ).numpy()
+    result = grid.with_values(values.reshape(grid.shape))
+    result.metadata["model"] = f"echemml FIREANN {model.head}"
+    return result
+
+
+class FusedGhostReadout:
+    """Ghost-point values from neighbour sums, with the contraction folded into the readout.
+
+    ρ = G·Q (:meth:`FieldAwareDensityFeatures.quadratic_form`), so the readout's
+    first layer W·ρ + b equals (Q Wᵀ)ᵀ-weighted Gram terms G: one small matrix
+    product per point replaces the (A × K × M) contraction and the M-wide
+    features are never formed. Same numbers as :meth:`GhostPointModel.evaluate_points`.
+    """
+
+    def __init__(self, model: GhostPointModel):
+        self.model = model
+        features = model.representation.features
+        first_layer = model.readout.hidden[0]
+        with torch.no_grad():
+            form = features.quadratic_form(model.representation.final_stage).reshape(-1, features.n_features)
+            self.weight = (form @ first_layer.weight.T).contiguous()
+            self.bias = first_layer.bias.detach().clone()
+
+    def readout(self, sums: torch.Tensor) -> torch.Tensor:
+        gram = self.model.representation.features.gram_terms(sums)
+        hidden = torch.addmm(self.bias, gram, self.weight)
+        return self.model.readout.forward_from_first(hidden).squeeze(-1)
+
+    def evaluate_points(
+        self,
+        context: list,
+        vectors: torch.Tensor,
+        point_index: torch.Tensor,
+        atom_index: torch.Tensor,
+        n_points: int,
+    ) -> torch.Tensor:
+        representation = self.model.representation
+        readouts = [
+            self.readout(representation.ghost_sums(states, vectors, point_index, atom_index, n_points))
+            for states in context
+        ]
+        return self.model.combine(readouts)
+
+
+def _empty_point_value(model: GhostPointModel, context, dtype: torch.dtype) -> torch.Tensor:
+    """The value at a point with no atom within the cutoff (only the field term)."""
+    none = torch.zeros(0, dtype=torch.long)
+    return model.evaluate_points(context, torch.zeros(0, 3, dtype=dtype), none, none, 1)[0]
+
+
+def predict_energy(
+    model: EnergyModel,
+    atoms: ase.Atoms,
+    field: Sequence[float] | np.ndarray | None = None,
+    stress: bool | None = None,
+    dtype: torch.dtype = torch.float64,
+) -> dict[str, np.ndarray | float]:
+    """Energy (eV), forces (N, 3) eV/Å and, for fully periodic cells, stress (3, 3) eV/Å³.
+
+    ``stress`` defaults to True when all three axes are periodic.
+    """
+    if not isinstance(model, EnergyModel):
+        raise TypeError(f"a {model.head} model predicts no energy; use an energy model")
+    model = model_in_dtype(model, dtype)
+    if stress is None:
+        stress = bool(np.all(atoms.pbc))
+    graph = AtomGraph.from_atoms(atoms, model.species, model.cutoff, field, dtype)
+    out = model(graph, compute_forces=True, compute_stress=stress)
+    result: dict[str, np.ndarray | float] = {
+        "energy": float(out["energy"][0].detach()),
+        "forces": out["forces"].detach().numpy(),
+    }
+    if stress:
+        result["stress"] = out["stress"][0].detach().numpy()
+    return result
+
+
+def _numpy_dtype(dtype: torch.dtype) -> type:
+    return np.float64 if dtype == torch.float64 else np.float32
