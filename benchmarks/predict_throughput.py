@@ -22,9 +22,6 @@ message passing.
 from __future__ import annotations
 
 import argparse
-import ast
-import csv
-import importlib.util
 import json
 import os
 import platform
@@ -43,29 +40,14 @@ from ase import Atoms  # noqa: E402
 from ase.build import fcc100  # noqa: E402
 from ase.io import write  # noqa: E402
 
-from echemml.cli.predict import structure_grid  # noqa: E402
-from echemml.grid import DensityGrid  # noqa: E402
+from echemml.grid import DensityGrid, uniform_grid  # noqa: E402
 from echemml.model import build_model, predict_grid, preset_config, save_model  # noqa: E402
+from echemml.qm9 import load_qm9  # noqa: E402
 
 THREADS = 2
 QM9_INDEX = 1340
 SPACING = 0.1  # Å
 MARGIN = 4.0  # Å
-
-
-def qm9_molecule(index: int) -> tuple[Atoms, str]:
-    """A QM9 molecule from the qm9pack CSV files (read directly: the module imports pkg_resources)."""
-    spec = importlib.util.find_spec("qm9pack")
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("qm9pack is needed for the QM9 geometry: pip install qm9pack")
-    folder = Path(spec.submodule_search_locations[0]) / "data"
-    for part in sorted(folder.glob("qm9_part*.csv")):
-        with open(part, newline="") as handle:
-            for row in csv.DictReader(handle):
-                if int(row["Index"]) == index:
-                    atoms = Atoms(ast.literal_eval(row["Elements"]), positions=ast.literal_eval(row["XYZ_Ang"]))
-                    return atoms, row["SMILES"]
-    raise SystemExit(f"QM9 index {index} not found")
 
 
 def random_model(preset: str, species, head: str, seed: int = 0):
@@ -119,36 +101,18 @@ def time_cli(model, atoms: Atoms) -> dict:
     return {"command": "echemml predict MODEL molecule.xyz -o out.cube --spacing 0.1 --margin 4", "seconds": round(seconds, 2)}
 
 
-def time_pyscf(atoms: Atoms, grid: DensityGrid) -> dict:
-    """PySCF GTH-PBE SCF and the density on the same grid (recipe of DFT_RECIPES.md)."""
-    from pyscf import dft, gto
-    from pyscf.dft import numint
+def time_pyscf(atoms: Atoms) -> dict:
+    """echemml's embedded PySCF engine on the same molecule and grid: SCF, then the density."""
+    from echemml.dft.pyscf import PySCFSettings, run_pyscf
 
-    bohr = 0.52917721092
-    start = time.perf_counter()
-    mol = gto.M(
-        atom=list(zip(atoms.get_chemical_symbols(), atoms.positions.tolist())),
-        basis="gth-dzvp", pseudo="gth-pbe", unit="Angstrom", verbose=0,
-    )
-    mf = dft.RKS(mol)
-    mf.xc = "pbe"
-    mf.grids.level = 2
-    mf.kernel()
-    scf_seconds = time.perf_counter() - start
-    dm = mf.make_rdm1()
-    start = time.perf_counter()
-    electrons = 0.0
-    for _, points in grid.iter_points(100_000):
-        ao = numint.eval_ao(mol, points / bohr)
-        electrons += float(numint.eval_rho(mol, ao, dm).sum()) / bohr**3 * grid.voxel_volume
-    grid_seconds = time.perf_counter() - start
+    result = run_pyscf(atoms, settings=PySCFSettings(spacing=SPACING, margin=MARGIN), compute_forces=False)
     return {
         "recipe": "gth-dzvp, gth-pbe, PBE, grids.level 2; density by numint.eval_rho in chunks of 1e5 points",
-        "converged": bool(mf.converged),
-        "scf_seconds": round(scf_seconds, 2),
-        "grid_seconds": round(grid_seconds, 2),
-        "total_seconds": round(scf_seconds + grid_seconds, 2),
-        "grid_electrons": round(electrons, 4),
+        "converged": result.converged,
+        "scf_seconds": round(result.timings["scf"], 2),
+        "grid_seconds": round(result.timings["grid"], 2),
+        "total_seconds": round(result.timings["scf"] + result.timings["grid"], 2),
+        "grid_electrons": round(result.grid.integral(), 4),
     }
 
 
@@ -160,8 +124,9 @@ def main() -> None:
     torch.set_num_threads(THREADS)
     load_at_start = list(os.getloadavg())  # other processes on the machine slow every figure
 
-    atoms, smiles = qm9_molecule(QM9_INDEX)
-    molecule_grid = structure_grid(atoms, SPACING, MARGIN)
+    atoms = load_qm9([QM9_INDEX])[QM9_INDEX]
+    smiles = atoms.info["smiles"]
+    molecule_grid = uniform_grid(atoms, SPACING, MARGIN, dtype=np.float32)
     qm9_model = random_model("qm9", [1, 6, 7, 8, 9], "density")
     qm9 = {"molecule": f"QM9 {QM9_INDEX} {smiles}", "natoms": len(atoms), "preset": "qm9", "head": "density"}
     qm9.update(time_prediction(qm9_model, molecule_grid, field=None))
@@ -193,7 +158,7 @@ def main() -> None:
         "target_points_per_second_qm9": 1_000_000,
     }
     if not args.skip_pyscf:
-        results["pyscf_qm9"] = time_pyscf(atoms, molecule_grid)
+        results["pyscf_qm9"] = time_pyscf(atoms)
     text = json.dumps(results, indent=2, ensure_ascii=False)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(text + "\n")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import ase
 import numpy as np
 
-from .errors import GridMismatchError
+from .errors import EchemmlError, GridMismatchError
 
 _POSITION_TOLERANCE = 1e-4  # Å: atoms or grids closer than this are the same
 
@@ -232,35 +232,36 @@ class DensityGrid:
         )
 
 
-def uniform_grid(atoms: ase.Atoms, spacing: float = 0.1, margin: float = 4.0) -> DensityGrid:
+def uniform_grid(
+    atoms: ase.Atoms, spacing: float = 0.1, margin: float = 4.0, dtype: type = np.float64
+) -> DensityGrid:
     """An all-zero DensityGrid suited to ``atoms``, with voxels of about ``spacing`` Å.
 
-    Along periodic cell vectors the grid spans the cell (the largest point count
-    whose spacing does not exceed ``spacing``). Along open directions of a
-    molecule or slab the grid is an orthogonal box around the atoms, extended by
-    ``margin`` Å on each side; a fully open system gets a box cell of that size
-    and pbc False.
+    With any periodic axis the grid spans the atoms' cell (slabs included, their
+    vacuum being part of the cell), with the largest point count along each cell
+    vector whose spacing does not exceed ``spacing``. A fully open system gets an
+    orthogonal box around the atoms, extended by ``margin`` Å on each side, as its
+    cell, and pbc False. ``dtype`` is the values' type (float32 saves memory for
+    predictions).
     """
     if spacing <= 0:
-        raise ValueError("grid spacing must be positive")
-    pbc = np.asarray(atoms.pbc, dtype=bool)
-    if pbc.all():
+        raise EchemmlError(f"grid spacing must be positive, got {spacing} Å")
+    if margin < 0:
+        raise EchemmlError(f"grid margin must not be negative, got {margin} Å")
+    if len(atoms) == 0:
+        raise EchemmlError("the structure has no atoms")
+    grid_atoms = atoms.copy()
+    if np.any(atoms.pbc):
         cell = np.asarray(atoms.cell, dtype=float)
-        shape = np.maximum(1, np.ceil(np.linalg.norm(cell, axis=1) / spacing - 1e-9)).astype(int)
-        voxel = cell / shape[:, None]
-        grid_atoms = atoms.copy()
-        return DensityGrid(grid_atoms, np.zeros(tuple(shape)), np.zeros(3), voxel)
-    if pbc.any():
-        raise ValueError(
-            "uniform_grid handles fully periodic or fully open systems; for a slab "
-            "give it a cell with vacuum and pbc=True"
-        )
+        lengths = np.linalg.norm(cell, axis=1)
+        if np.any(lengths < 1e-8):
+            raise EchemmlError("a periodic structure needs all three cell vectors to place a grid in its cell")
+        shape = np.maximum(1, np.ceil(lengths / spacing - 1e-9)).astype(int)
+        return DensityGrid(grid_atoms, np.zeros(tuple(shape), dtype=dtype), np.zeros(3), cell / shape[:, None])
     positions = atoms.positions
     low = positions.min(axis=0) - margin
     high = positions.max(axis=0) + margin
     shape = np.ceil((high - low) / spacing - 1e-9).astype(int) + 1
-    voxel = np.eye(3) * spacing
-    grid_atoms = atoms.copy()
     grid_atoms.cell = np.diag(shape * spacing)
     grid_atoms.pbc = False
-    return DensityGrid(grid_atoms, np.zeros(tuple(shape)), low, voxel)
+    return DensityGrid(grid_atoms, np.zeros(tuple(shape), dtype=dtype), low, np.eye(3) * spacing)

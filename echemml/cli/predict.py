@@ -17,34 +17,8 @@ import ase.io
 import numpy as np
 
 from ..errors import EchemmlError, InputFileError
-from ..grid import DensityGrid
+from ..grid import DensityGrid, uniform_grid
 from ..io import detect_format, format_from_name, read_density, write_density
-
-
-def structure_grid(atoms: ase.Atoms, spacing: float, margin: float) -> DensityGrid:
-    """An all-zero grid for ``atoms``: spacing ≈ ``spacing`` Å.
-
-    With no periodic axis the grid is an axis-aligned box around the atoms with
-    ``margin`` Å of vacuum on each side; otherwise it spans the atoms' cell
-    (periodic axes and, for slabs, the vacuum axis too).
-    """
-    if spacing <= 0:
-        raise EchemmlError(f"--spacing must be positive, got {spacing}")
-    if margin < 0:
-        raise EchemmlError(f"--margin must not be negative, got {margin}")
-    if len(atoms) == 0:
-        raise EchemmlError("the structure has no atoms")
-    if not np.any(atoms.pbc):
-        low = atoms.positions.min(axis=0) - margin
-        extent = atoms.positions.max(axis=0) + margin - low
-        shape = np.maximum(1, np.ceil(extent / spacing).astype(int) + 1)
-        return DensityGrid(atoms, np.zeros(shape, dtype=np.float32), origin=low, voxel=np.eye(3) * spacing)
-    cell = np.asarray(atoms.cell, dtype=float)
-    lengths = np.linalg.norm(cell, axis=1)
-    if np.any(lengths < 1e-8):
-        raise EchemmlError("a periodic structure needs all three cell vectors to place a grid in its cell")
-    shape = np.ceil(lengths / spacing).astype(int)
-    return DensityGrid(atoms, np.zeros(shape, dtype=np.float32), origin=np.zeros(3), voxel=cell / shape[:, None])
 
 
 def read_input(path: str, spacing: float, margin: float) -> tuple[DensityGrid, str]:
@@ -62,7 +36,7 @@ def read_input(path: str, spacing: float, margin: float) -> tuple[DensityGrid, s
             raise InputFileError(
                 path, f"neither a density file nor a structure ase can read ({structure_error})"
             ) from None
-    return structure_grid(atoms, spacing, margin), "structure"
+    return uniform_grid(atoms, spacing, margin, dtype=np.float32), "structure"
 
 
 def run(args: argparse.Namespace) -> int:

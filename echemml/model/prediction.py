@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from ..grid import DensityGrid
-from ..neighbors import atom_images_near, grid_atom_pairs, grid_corners, point_atom_pairs
+from ..neighbors import atom_images_near, grid_corners, point_atom_pairs
+from .grid_kernel import gram_terms, grid_neighbour_sums
 from .heads import EnergyModel, FireannModel, GhostPointModel
 from .inputs import AtomGraph
 
@@ -90,32 +91,46 @@ def predict_grid(
     planes_per_chunk = max(1, chunk_size // plane)
     values = np.empty(grid.npoints, dtype=_numpy_dtype(dtype))
     cutoff = model.cutoff
+    features = model.representation.features
+    stage = model.representation.final_stage
+    radial_centers = features.radial_centers.detach().double().numpy()
+    radial_widths = features.radial_widths.detach().double().numpy()
+    exponents = features.angular.exponents.numpy()
+    sqrt_weights = features.angular.sqrt_weights.numpy()
     with torch.no_grad():
         graph = AtomGraph.from_atoms(atoms, model.species, cutoff, field, dtype)
         context = model.atom_context(graph)
         empty_value = float(_empty_point_value(model, context, dtype))
         fused = FusedGhostReadout(model)
-        images = atom_images_near(atoms, grid_corners(grid.origin, grid.voxel, grid.shape), cutoff)
+        atom_index, _, image_positions = atom_images_near(
+            atoms, grid_corners(grid.origin, grid.voxel, grid.shape), cutoff
+        )
+        per_state = [
+            (
+                states.species.numpy(),
+                states.coefficients.double().numpy(),
+                features.field_term(stage, states.field[:1].double()).numpy()[0],
+            )
+            for states in context
+        ]
         for i0 in range(0, nx, planes_per_chunk):
             i1 = min(nx, i0 + planes_per_chunk)
-            n_chunk = (i1 - i0) * plane
-            pairs = grid_atom_pairs(
-                atoms, grid.origin, grid.voxel, grid.shape, cutoff, planes=(i0, i1), images=images
-            )
             chunk_values = values[i0 * plane : i1 * plane]
             chunk_values.fill(empty_value)
-            if len(pairs) == 0:
-                continue
-            counts = np.bincount(pairs.points, minlength=n_chunk)
-            occupied = np.flatnonzero(counts)
-            compact = (np.cumsum(counts > 0) - 1)[pairs.points]
-            chunk_values[occupied] = fused.evaluate_points(
-                context,
-                torch.as_tensor(pairs.vectors, dtype=dtype),
-                torch.as_tensor(compact),
-                torch.as_tensor(pairs.atoms),
-                len(occupied),
-            ).numpy()
+            readouts, occupied = [], None
+            for species, coefficients, field_sums in per_state:
+                sums, counts = grid_neighbour_sums(
+                    image_positions, atom_index, species, coefficients, radial_centers, radial_widths, cutoff,
+                    grid.origin, grid.voxel, grid.shape, (i0, i1), exponents, sqrt_weights, field_sums,
+                )
+                if occupied is None:
+                    occupied = np.flatnonzero(counts)
+                if len(occupied) == 0:
+                    break
+                gram = gram_terms(sums, occupied, features.max_l, dtype=_numpy_dtype(dtype))
+                readouts.append(fused.readout_from_gram(torch.from_numpy(gram)))
+            if readouts:
+                chunk_values[occupied] = model.combine(readouts).numpy()
     result = grid.with_values(values.reshape(grid.shape))
     result.metadata["model"] = f"echemml FIREANN {model.head}"
     return result
@@ -139,25 +154,10 @@ class FusedGhostReadout:
             self.weight = (form @ first_layer.weight.T).contiguous()
             self.bias = first_layer.bias.detach().clone()
 
-    def readout(self, sums: torch.Tensor) -> torch.Tensor:
-        gram = self.model.representation.features.gram_terms(sums)
+    def readout_from_gram(self, gram: torch.Tensor) -> torch.Tensor:
+        """Readout values (P,) from Gram terms G (P, (L+1)·K(K+1)/2)."""
         hidden = torch.addmm(self.bias, gram, self.weight)
         return self.model.readout.forward_from_first(hidden).squeeze(-1)
-
-    def evaluate_points(
-        self,
-        context: list,
-        vectors: torch.Tensor,
-        point_index: torch.Tensor,
-        atom_index: torch.Tensor,
-        n_points: int,
-    ) -> torch.Tensor:
-        representation = self.model.representation
-        readouts = [
-            self.readout(representation.ghost_sums(states, vectors, point_index, atom_index, n_points))
-            for states in context
-        ]
-        return self.model.combine(readouts)
 
 
 def _empty_point_value(model: GhostPointModel, context, dtype: torch.dtype) -> torch.Tensor:
