@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import EchemmlError
-from . import analyze, dft, info, predict
+from . import analyze, bader, dft, info, predict, sample
 
-VERBS = (dft, info, predict, analyze)
+VERBS = (dft, info, sample, predict, analyze, bader)
 
 
 def build_parser() -> argparse.ArgumentParser:

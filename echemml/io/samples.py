@@ -32,6 +32,7 @@ import ase
 import h5py
 import numpy as np
 
+from ..errors import InputFileError
 from .hdf5_store import HDF5Store
 
 FORMAT_NAME = "echemml-samples"
@@ -76,9 +77,12 @@ class SampledConfiguration:
 def file_sha256(path: str | os.PathLike) -> str:
     """SHA-256 of a file's bytes (provenance of a sampled configuration)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except FileNotFoundError:
+        raise InputFileError(path, "no such file") from None
     return digest.hexdigest()
 
 

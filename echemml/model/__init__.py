@@ -8,7 +8,7 @@ from .features import FieldAwareDensityFeatures, feature_count
 from .files import FORMAT_VERSION, load_model, model_summary, save_model
 from .fireann import FireannConfig, FireannRepresentation
 from .heads import DensityModel, EnergyModel, FireannModel, ResponseModel, build_model
-from .prediction import predict_energy, predict_grid, predict_points
+from .prediction import point_features, predict_energy, predict_grid, predict_points
 from .presets import PRESETS, preset_config
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "feature_count",
     "load_model",
     "model_summary",
+    "point_features",
     "predict_energy",
     "predict_grid",
     "predict_points",

@@ -71,6 +71,35 @@ def predict_points(
     return result
 
 
+def point_features(
+    model: FireannModel,
+    atoms: ase.Atoms,
+    points: np.ndarray,
+    field: Sequence[float] | np.ndarray | None = None,
+    dtype: torch.dtype = torch.float64,
+) -> np.ndarray:
+    """FI-EAD feature vectors ρ (n, M) of ghost points at Cartesian ``points`` (n, 3) Å.
+
+    The features the model's readout sees (final message-passing stage, in
+    field ``field`` V/Å): what LIFS compares to pick linearly independent points.
+    """
+    model = model_in_dtype(model, dtype)
+    points = np.asarray(points, dtype=float).reshape(-1, 3)
+    representation = model.representation
+    with torch.no_grad():
+        graph = AtomGraph.from_atoms(atoms, model.species, model.cutoff, field, dtype)
+        states = representation.atom_states(graph)
+        pairs = point_atom_pairs(points, atoms, model.cutoff)
+        features = representation.ghost_features(
+            states,
+            torch.as_tensor(pairs.vectors, dtype=dtype),
+            torch.as_tensor(pairs.points),
+            torch.as_tensor(pairs.atoms),
+            len(points),
+        )
+    return features.numpy()
+
+
 def predict_grid(
     model: FireannModel,
     grid: DensityGrid,

@@ -1,0 +1,93 @@
+"""Per-configuration sampling (random, TS, TS+LIFS) and its parallel fan-out."""
+
+from __future__ import annotations
+
+import concurrent.futures
+
+import numpy as np
+import pytest
+import torch
+
+from echemml.io.candidates import candidates_from_grid
+from echemml.model import build_model, preset_config
+from echemml.sampler import SamplerSettings, Source, sample_configurations, sample_source, sources_from_paths
+from tests.conftest import CP2K_WATER_CUBE, DATA
+
+AU = DATA / "cp2k_au100"
+
+
+@pytest.fixture(scope="module")
+def water_model():
+    torch.manual_seed(0)
+    return build_model(preset_config("qm9", species=[1, 8]))
+
+
+def test_ts_lifs_keeps_few_linearly_independent_points(water_model):
+    settings = SamplerSettings(method="ts+lifs", ts_points=500, lifs_threshold=0.1)
+    sampled = sample_source(Source(path=str(CP2K_WATER_CUBE)), settings, water_model)
+    assert 5 <= len(sampled.targets) <= 108  # at most the 108 features can be independent
+    assert np.all(sampled.targets > 0)
+    assert sampled.provenance["sampler"]["candidates"] == 500
+    assert len(sampled.provenance["source_sha256"]) == 64
+
+
+def test_lower_lifs_threshold_keeps_more_points(water_model):
+    counts = [
+        len(sample_source(Source(path=str(CP2K_WATER_CUBE)),
+                          SamplerSettings(ts_points=500, lifs_threshold=t), water_model).targets)
+        for t in (0.3, 0.03)
+    ]
+    assert counts[0] < counts[1]
+
+
+def test_sampled_targets_are_the_grid_values_at_the_points(cp2k_water):
+    sampled = sample_source(Source(path=str(CP2K_WATER_CUBE)), SamplerSettings(method="ts", n_points=50))
+    np.testing.assert_allclose(cp2k_water.interpolate(sampled.points), sampled.targets, rtol=1e-9)
+
+
+def test_candidates_give_prefixes_of_the_stored_orders(cp2k_water):
+    candidates = candidates_from_grid("water", cp2k_water, n_random=300, n_ts=300)
+    sampled = sample_source(Source(candidates=candidates), SamplerSettings(method="random", n_points=40))
+    np.testing.assert_array_equal(sampled.indices, candidates.random_order[:40])
+
+
+def test_response_pairs_sample_delta_n_by_its_magnitude():
+    sources = sources_from_paths([AU / "au100_fieldm1.cube.gz"], [AU / "au100_field0.cube.gz"], field=(0, 0, -1))
+    sampled = sample_source(sources[0], SamplerSettings(method="ts", n_points=300, ts_sigma=3000.0))
+    assert sampled.target == "response" and sampled.field.tolist() == [0.0, 0.0, -1.0]
+    assert np.any(sampled.targets < 0) and np.any(sampled.targets > 0)
+
+
+def test_same_seed_same_sample(water_model):
+    settings = SamplerSettings(ts_points=300, seed=5)
+    first = sample_source(Source(path=str(CP2K_WATER_CUBE)), settings, water_model)
+    second = sample_source(Source(path=str(CP2K_WATER_CUBE)), settings, water_model)
+    np.testing.assert_array_equal(first.indices, second.indices)
+
+
+def test_process_pool_gives_what_one_process_gives(water_model):
+    sources = [Source(path=str(CP2K_WATER_CUBE)), *sources_from_paths([AU / "au100_field0.cube.gz"])]
+    settings = SamplerSettings(method="ts", n_points=100)
+    serial = {s.name: r.indices for s, r in sample_configurations(sources, settings, workers=1)}
+    with concurrent.futures.ProcessPoolExecutor(2) as pool:
+        parallel = {s.name: r.indices for s, r in sample_configurations(sources, settings, executor=pool)}
+    assert serial.keys() == parallel.keys()
+    for name in serial:
+        np.testing.assert_array_equal(serial[name], parallel[name])
+
+
+@pytest.mark.slow
+def test_dask_client_is_accepted_as_it_is(water_model):
+    distributed = pytest.importorskip("dask.distributed")
+    settings = SamplerSettings(ts_points=200)
+    expected = sample_source(Source(path=str(CP2K_WATER_CUBE)), settings, water_model).indices
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            ((_, sampled),) = list(sample_configurations([Source(path=str(CP2K_WATER_CUBE))], settings,
+                                                         water_model, executor=client))
+    np.testing.assert_array_equal(sampled.indices, expected)
+
+
+def test_ts_lifs_without_a_model_is_refused():
+    with pytest.raises(ValueError, match="needs a model"):
+        list(sample_configurations([Source(path=str(CP2K_WATER_CUBE))], SamplerSettings()))
