@@ -170,7 +170,7 @@ def sample_candidates(candidates: Candidates, settings: SamplerSettings, model=N
         points=positions,
         targets=values,
         field=candidates.field,
-        target="density",
+        target=str(candidates.attrs.get("target", "density")),
         indices=chosen,
         provenance={"source": candidates.name, "n_grid_points": n_grid,
                     "sampler": {**asdict(settings), **residual_info}},

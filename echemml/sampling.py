@@ -81,17 +81,31 @@ def targeted_sampling(
     if not 0.0 <= uniform_fraction <= 1.0:
         raise ValueError("uniform_fraction must lie in [0, 1]")
     rng = _generator(seed)
-    log_weights = targeted_log_weights(density, sigma)
     n_uniform = int(round(uniform_fraction * n_points))
-    n_targeted = n_points - n_uniform
-    candidates = np.flatnonzero(np.isfinite(log_weights))
-    if n_targeted >= len(candidates):
-        targeted = candidates
-    else:
-        keys = log_weights[candidates] + rng.gumbel(size=len(candidates))
-        targeted = candidates[np.argpartition(-keys, n_targeted - 1)[:n_targeted]]
-    uniform = random_sampling(log_weights.size, n_uniform, rng, exclude=targeted) if n_uniform else []
+    targeted = targeted_order(density, n_points - n_uniform, sigma, rng)
+    uniform = random_sampling(np.size(density), n_uniform, rng, exclude=targeted) if n_uniform else []
     return np.sort(np.concatenate([targeted, uniform]).astype(np.int64))
+
+
+def targeted_order(
+    density: np.ndarray, n_points: int, sigma: float = 30.0, seed: int | np.random.Generator | None = 0
+) -> np.ndarray:
+    """The targeted part of :func:`targeted_sampling`, in draw order.
+
+    Gumbel top-k: each point with n > 0 gets the key log w + Gumbel noise, and
+    the ``n_points`` largest keys, in decreasing order, are a draw without
+    replacement with probability ∝ w (Eq. 5). Any prefix of the result is
+    therefore itself a TS sample of that size.
+    """
+    rng = _generator(seed)
+    log_weights = targeted_log_weights(density, sigma)
+    candidates = np.flatnonzero(np.isfinite(log_weights))
+    keys = log_weights[candidates] + rng.gumbel(size=len(candidates))
+    if 0 < n_points < len(candidates):
+        top = np.argpartition(-keys, n_points - 1)[:n_points]
+    else:
+        top = np.arange(len(candidates))[: max(n_points, 0)]
+    return candidates[top[np.argsort(-keys[top], kind="stable")]]
 
 
 @dataclass

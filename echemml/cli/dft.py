@@ -1,4 +1,8 @@
-"""``echemml dft pyscf``: label molecules with the embedded PySCF engine.
+"""``echemml dft pyscf|cp2k``: label structures with a DFT code.
+
+``pyscf`` labels molecules with the embedded PySCF engine. ``cp2k`` labels slabs
+(and molecules in a box) with CP2K, in zero field and in each ``--field``,
+keeping the density and the responses Δn = n_ε − n_0.
 
 With ``--out DIR`` it writes, per molecule, ``NAME.cube`` (valence density; bohr
 and e/bohr³ in the file, as the format wants) and ``NAME.json`` (energy in eV,
@@ -43,7 +47,7 @@ def _qm9_indices(args: argparse.Namespace) -> list[int]:
 def _structures(args: argparse.Namespace) -> dict[str, object]:
     """Output stem → ase.Atoms, from --qm9 ranges and structure files."""
     structures: dict[str, object] = {}
-    if args.qm9:
+    if getattr(args, "qm9", None):
         indices = _qm9_indices(args)
         molecules = load_qm9(indices, args.allow_reserved)
         for index in indices:
@@ -114,6 +118,69 @@ def run_pyscf_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def field_tag(field: np.ndarray | None) -> str:
+    """A name for a field: "E0", or the axis and value in V/Å such as "Ez-1.00"."""
+    if field is None or not np.any(field):
+        return "E0"
+    parts = [f"E{axis}{value:+.2f}" for axis, value in zip("xyz", field) if value]
+    return "_".join(parts)
+
+
+def run_cp2k_batch(args: argparse.Namespace) -> int:
+    from ..dft.cp2k import Cp2kSettings, run_cp2k
+    from ..io import read_density
+
+    if args.out is None and args.candidates is None:
+        raise EchemmlError("say where results go: --out DIR and/or --candidates FILE.h5")
+    settings = Cp2kSettings(cutoff=args.cutoff, cube_stride=args.stride, forces=not args.no_forces,
+                            threads=args.threads)
+    fields = [np.array(field, dtype=float) for field in args.field or []]
+    structures = _structures(args)
+    out = None if args.out is None else Path(args.out)
+    store = None if args.candidates is None else CandidateStore(args.candidates, "a")
+    labels = [None, *fields]
+    try:
+        todo = {
+            stem: atoms for stem, atoms in structures.items()
+            if not all(_done(f"{stem}_{field_tag(field)}", out, store) for field in labels)
+        }
+        if len(todo) < len(structures):
+            print(f"{len(structures) - len(todo)} of {len(structures)} structures already done, skipping them")
+        bar = tqdm(total=len(todo) * len(labels), unit="scf", disable=args.quiet or not todo)
+        for stem, atoms in todo.items():
+            zero = None
+            for field in labels:
+                name = f"{stem}_{field_tag(field)}"
+                bar.set_postfix_str(name)
+                cube = None if out is None else out / f"{name}.cube"
+                if cube is not None and cube.exists():
+                    grid = read_density(cube)
+                else:
+                    result = run_cp2k(atoms, field=field, settings=settings)
+                    grid = result.grid
+                    if cube is not None:
+                        with atomic_open(out / f"{name}.json") as handle:
+                            json.dump({"name": name, **result.summary()}, handle, indent=1)
+                        write_density(grid, cube)
+                if field is None:
+                    zero = grid
+                if store is not None and name not in store:
+                    target = "density" if field is None else "response"
+                    values = grid if field is None else grid.difference(zero)
+                    store.add(candidates_from_grid(
+                        name, values, n_random=args.random_points, n_ts=args.ts_points, ts_sigma=args.ts_sigma,
+                        seed=args.seed, field=field, target=target,
+                        attrs={"code": "cp2k", "structure": stem, "electrons_on_grid": values.integral()},
+                    ))
+                bar.update()
+        bar.close()
+    finally:
+        if store is not None:
+            store.close()
+    print(f"labelled {len(todo)} structures in {len(labels)} fields")
+    return 0
+
+
 def _candidates(stem: str, result, args: argparse.Namespace):
     """Compact labels of one PySCF result: random- and TS-order candidates."""
     seed = int(result.grid.atoms.info.get("qm9_index", 0)) + args.seed
@@ -168,3 +235,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pyscf.add_argument("--no-forces", action="store_true", help="skip the force calculation")
     pyscf.add_argument("--quiet", action="store_true", help="no progress bar")
     pyscf.set_defaults(func=run_pyscf_batch)
+
+    cp2k = codes.add_parser(
+        "cp2k",
+        help="CP2K (GPW, PBE) for slabs and boxed molecules, in zero field and in --field",
+        description="Densities in zero field and responses Δn = n_ε − n_0 in each --field, with CP2K "
+        "(recipe: PBE, DZVP-MOLOPT-SR-GTH, GTH-PBE, PERIODIC XY + MT Poisson for a field along z).",
+    )
+    cp2k.add_argument("structures", nargs="+", metavar="STRUCTURE", help="structure files with cell and pbc")
+    cp2k.add_argument("--field", type=float, nargs=3, action="append", metavar=("EX", "EY", "EZ"),
+                      help="a field in V/Å (repeat for several)")
+    cp2k.add_argument("--out", metavar="DIR", help="write NAME.cube + NAME.json here (resumable per SCF)")
+    cp2k.add_argument("--candidates", metavar="FILE.h5", help="keep compact labels here (resumable)")
+    cp2k.add_argument("--random-points", type=int, default=1000, help="random-order candidates per grid")
+    cp2k.add_argument("--ts-points", type=int, default=1000, help="TS-order candidates per grid (|Δn| for responses)")
+    cp2k.add_argument("--ts-sigma", type=float, default=300.0, help="TS σ in Å³/e (300: |Δn| of 1e-3 e/Å³ is weighted e^-5.6)")
+    cp2k.add_argument("--seed", type=int, default=0)
+    cp2k.add_argument("--cutoff", type=float, default=300.0, help="plane-wave cutoff, Ry")
+    cp2k.add_argument("--stride", type=int, default=1, help="density cube stride")
+    cp2k.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS for CP2K")
+    cp2k.add_argument("--no-forces", action="store_true", help="skip forces")
+    cp2k.add_argument("--quiet", action="store_true", help="no progress bar")
+    cp2k.set_defaults(func=run_cp2k_batch)

@@ -33,7 +33,7 @@ import ase
 import numpy as np
 
 from ..grid import DensityGrid
-from ..sampling import random_sampling, targeted_log_weights
+from ..sampling import random_sampling, targeted_order
 from .hdf5_store import HDF5Store
 
 FORMAT_NAME = "echemml-candidates"
@@ -87,17 +87,16 @@ def candidates_from_grid(
     field: np.ndarray | None = None,
     forces: np.ndarray | None = None,
     attrs: dict | None = None,
+    target: str = "density",
 ) -> Candidates:
-    """Draw the random-order and TS-order candidate lists from a full density grid."""
+    """Draw the random-order and TS-order candidate lists from a full grid.
+
+    For a response (``target="response"``) the TS weights use |Δn|.
+    """
     rng = np.random.default_rng(seed)
     values = grid.values.reshape(-1)
     random_order = rng.permutation(random_sampling(grid.npoints, n_random, rng))
-    log_weights = targeted_log_weights(values, ts_sigma)
-    positive = np.flatnonzero(np.isfinite(log_weights))
-    keys = log_weights[positive] + rng.gumbel(size=len(positive))
-    count = min(n_ts, len(positive))
-    top = np.argpartition(-keys, count - 1)[:count] if count < len(positive) else np.arange(len(positive))
-    ts_order = positive[top[np.argsort(-keys[top])]]  # descending key: the TS draw order
+    ts_order = targeted_order(np.abs(values) if target == "response" else values, n_ts, ts_sigma, rng)
     return Candidates(
         name=name,
         atoms=grid.atoms.copy(),
@@ -109,7 +108,7 @@ def candidates_from_grid(
         ts_order=ts_order,
         ts_values=values[ts_order],
         field=np.zeros(3) if field is None else np.asarray(field, dtype=float),
-        attrs={"ts_sigma": ts_sigma, "seed": seed, **(attrs or {})},
+        attrs={"ts_sigma": ts_sigma, "seed": seed, "target": target, **(attrs or {})},
         forces=forces,
     )
 

@@ -1,0 +1,35 @@
+"""`echemml dft cp2k`: zero-field density and field responses as compact labels (real CP2K runs)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from ase import Atoms
+
+from echemml.cli import main
+from echemml.io.candidates import CandidateStore
+
+pytestmark = [
+    pytest.mark.dft,
+    pytest.mark.skipif(shutil.which("cp2k.psmp") is None, reason="CP2K not installed (apt-get install cp2k)"),
+]
+
+
+def test_h2_in_zero_field_and_a_field_gives_density_and_response_labels(tmp_path, capsys):
+    structure = tmp_path / "h2.xyz"
+    Atoms("H2", positions=[(2, 2, 3.63), (2, 2, 4.37)], cell=[4, 4, 8], pbc=[True, True, False]).write(structure)
+    store = tmp_path / "labels.h5"
+    args = ["dft", "cp2k", str(structure), "--field", "0", "0", "0.5", "--cutoff", "200", "--no-forces",
+            "--candidates", str(store), "--ts-points", "200", "--random-points", "100", "--quiet"]
+    assert main(args) == 0
+    with CandidateStore(store) as labels:
+        assert labels.names() == ["h2_E0", "h2_Ez+0.50"]
+        density, response = labels["h2_E0"], labels["h2_Ez+0.50"]
+    assert density.attrs["target"] == "density"
+    assert density.attrs["electrons_on_grid"] == pytest.approx(2.0, abs=1e-3)
+    assert response.attrs["target"] == "response" and response.field.tolist() == [0.0, 0.0, 0.5]
+    assert response.attrs["electrons_on_grid"] == pytest.approx(0.0, abs=1e-3)
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "1 of 1 structures already done" in capsys.readouterr().out
