@@ -21,41 +21,47 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _accumulate_sums(
     image_positions, image_atoms, atom_species, coefficients, centers, widths, cutoff,
     origin, voxel, inverse, half_width, i0, i1, ny, nz, exponents, sqrt_weights, sums, counts,
 ):  # pragma: no cover - compiled
     n_radial = coefficients.shape[1]
     n_angular = exponents.shape[0]
+    n_images = image_positions.shape[0]
     cutoff2 = cutoff * cutoff
     plane = ny * nz
-    radial = np.empty(n_radial)
-    angular = np.empty(n_angular)
-    for m in range(image_positions.shape[0]):
+    # each atom image's box of voxels in grid-index space
+    box = np.empty((n_images, 6), dtype=np.int64)
+    for m in range(n_images):
         rel0 = image_positions[m, 0] - origin[0]
         rel1 = image_positions[m, 1] - origin[1]
         rel2 = image_positions[m, 2] - origin[2]
-        f0 = rel0 * inverse[0, 0] + rel1 * inverse[1, 0] + rel2 * inverse[2, 0]
-        f1 = rel0 * inverse[0, 1] + rel1 * inverse[1, 1] + rel2 * inverse[2, 1]
-        f2 = rel0 * inverse[0, 2] + rel1 * inverse[1, 2] + rel2 * inverse[2, 2]
-        lo0 = max(int(math.floor(f0)) - half_width[0], i0)
-        hi0 = min(int(math.floor(f0)) + half_width[0] + 2, i1)
-        lo1 = max(int(math.floor(f1)) - half_width[1], 0)
-        hi1 = min(int(math.floor(f1)) + half_width[1] + 2, ny)
-        lo2 = max(int(math.floor(f2)) - half_width[2], 0)
-        hi2 = min(int(math.floor(f2)) + half_width[2] + 2, nz)
-        atom = image_atoms[m]
-        species = atom_species[atom]
-        for i in range(lo0, hi0):
-            x0 = rel0 - i * voxel[0, 0]
-            y0 = rel1 - i * voxel[0, 1]
-            z0 = rel2 - i * voxel[0, 2]
-            for j in range(lo1, hi1):
+        for axis, limit in ((0, -1), (1, ny), (2, nz)):
+            f = rel0 * inverse[0, axis] + rel1 * inverse[1, axis] + rel2 * inverse[2, axis]
+            low = int(math.floor(f)) - half_width[axis]
+            high = int(math.floor(f)) + half_width[axis] + 2
+            if axis == 0:
+                box[m, 0], box[m, 1] = max(low, i0), min(high, i1)
+            else:
+                box[m, 2 * axis], box[m, 2 * axis + 1] = max(low, 0), min(high, limit)
+    # planes in parallel: each writes only its own points
+    for i in numba.prange(i0, i1):
+        radial = np.empty(n_radial)
+        angular = np.empty(n_angular)
+        for m in range(n_images):
+            if i < box[m, 0] or i >= box[m, 1]:
+                continue
+            atom = image_atoms[m]
+            species = atom_species[atom]
+            x0 = image_positions[m, 0] - origin[0] - i * voxel[0, 0]
+            y0 = image_positions[m, 1] - origin[1] - i * voxel[0, 1]
+            z0 = image_positions[m, 2] - origin[2] - i * voxel[0, 2]
+            for j in range(box[m, 2], box[m, 3]):
                 x1 = x0 - j * voxel[1, 0]
                 y1 = y0 - j * voxel[1, 1]
                 z1 = z0 - j * voxel[1, 2]
-                for k in range(lo2, hi2):
+                for k in range(box[m, 4], box[m, 5]):
                     x = x1 - k * voxel[2, 0]
                     y = y1 - k * voxel[2, 1]
                     z = z1 - k * voxel[2, 2]

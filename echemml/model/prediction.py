@@ -106,12 +106,15 @@ def predict_grid(
     field: Sequence[float] | np.ndarray | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     dtype: torch.dtype = torch.float32,
+    device: str | torch.device = "cpu",
 ) -> DensityGrid:
     """Model values on every point of ``grid`` (its atoms, origin and voxels), e/Å³.
 
     ``field`` is the uniform field in V/Å. Returns a DensityGrid on the same
     grid whose values are float32 (or float64 if ``dtype`` asks). Chunks are
     whole planes of the first grid axis, about ``chunk_size`` points each.
+    Neighbour sums run in compiled CPU kernels; the readout network runs on
+    ``device`` (e.g. "cuda").
     """
     model = model_in_dtype(_require_ghost_head(model), dtype)
     atoms = grid.atoms
@@ -130,7 +133,7 @@ def predict_grid(
         graph = AtomGraph.from_atoms(atoms, model.species, cutoff, field, dtype)
         context = model.atom_context(graph)
         empty_value = float(_empty_point_value(model, context, dtype))
-        fused = FusedGhostReadout(model)
+        fused = FusedGhostReadout(model, device)
         atom_index, _, image_positions = atom_images_near(
             atoms, grid_corners(grid.origin, grid.voxel, grid.shape), cutoff
         )
@@ -157,7 +160,7 @@ def predict_grid(
                 if len(occupied) == 0:
                     break
                 gram = gram_terms(sums, occupied, features.max_l, dtype=_numpy_dtype(dtype))
-                readouts.append(fused.readout_from_gram(torch.from_numpy(gram)))
+                readouts.append(fused.readout_from_gram(torch.from_numpy(gram)).cpu())
             if readouts:
                 chunk_values[occupied] = model.combine(readouts).numpy()
     result = grid.with_values(values.reshape(grid.shape))
@@ -174,19 +177,20 @@ class FusedGhostReadout:
     features are never formed. Same numbers as :meth:`GhostPointModel.evaluate_points`.
     """
 
-    def __init__(self, model: GhostPointModel):
-        self.model = model
+    def __init__(self, model: GhostPointModel, device: str | torch.device = "cpu"):
+        self.device = torch.device(device)
         features = model.representation.features
         first_layer = model.readout.hidden[0]
         with torch.no_grad():
             form = features.quadratic_form(model.representation.final_stage).reshape(-1, features.n_features)
-            self.weight = (form @ first_layer.weight.T).contiguous()
-            self.bias = first_layer.bias.detach().clone()
+            self.weight = (form @ first_layer.weight.T).contiguous().to(self.device)
+            self.bias = first_layer.bias.detach().clone().to(self.device)
+        self.readout = copy.deepcopy(model.readout).to(self.device) if self.device.type != "cpu" else model.readout
 
     def readout_from_gram(self, gram: torch.Tensor) -> torch.Tensor:
-        """Readout values (P,) from Gram terms G (P, (L+1)·K(K+1)/2)."""
-        hidden = torch.addmm(self.bias, gram, self.weight)
-        return self.model.readout.forward_from_first(hidden).squeeze(-1)
+        """Readout values (P,) on this object's device from Gram terms G (P, (L+1)·K(K+1)/2)."""
+        hidden = torch.addmm(self.bias, gram.to(self.device, non_blocking=True), self.weight)
+        return self.readout.forward_from_first(hidden).squeeze(-1)
 
 
 def _empty_point_value(model: GhostPointModel, context, dtype: torch.dtype) -> torch.Tensor:
