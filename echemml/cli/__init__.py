@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import EchemmlError
-from . import analyze, bader, dft, info, predict, sample
+from . import analyze, bader, dft, evaluate, fit, info, predict, sample, train
 
-VERBS = (dft, info, sample, predict, analyze, bader)
+VERBS = (dft, info, sample, predict, analyze, bader, train, evaluate, fit)
 
 
 def build_parser() -> argparse.ArgumentParser:

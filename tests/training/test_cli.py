@@ -1,0 +1,87 @@
+"""Command line: echemml train → evaluate (JSON), resume, bad input; echemml fit on real densities."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from test_evaluate import water_grid
+
+from echemml.cli import main
+from echemml.io import write_density
+from echemml.training.log import read_log
+
+TINY = ["--epochs", "2", "--batch-size", "2", "--quiet", "--threads", "1"]
+
+
+def test_train_then_evaluate_json(toy_sample_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", str(toy_sample_file), "--out", str(out), *TINY]) == 0
+    printed = capsys.readouterr().out
+    assert "stopped    after epoch 2: epoch budget of 2 reached" in printed
+    written = {p.name for p in out.iterdir()}
+    assert written >= {"checkpoint.pt", "model.pt", "log.csv", "learning_curve.png", "config.yaml"}
+
+    assert main(["train", str(toy_sample_file), "--out", str(out), "--resume", "--epochs", "3", "--quiet"]) == 0
+    assert [row["epoch"] for row in read_log(out / "log.csv")] == [1, 2, 3]
+    capsys.readouterr()
+
+    cube = tmp_path / "water.cube"
+    write_density(water_grid(), cube)
+    assert main(["evaluate", str(out / "model.pt"), str(cube), "--json", "--plot", str(tmp_path / "p.png")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) == {"files", "mean_nmae", "mean_rmse"}
+    assert set(report["files"][0]) == {"file", "nmae", "rmse", "r2", "electrons_ref", "electrons_pred"}
+    assert (tmp_path / "p.png").exists()
+
+    assert main(["evaluate", str(out / "model.pt"), str(cube)]) == 0
+    assert "NMAE %" in capsys.readouterr().out
+
+
+def test_train_from_a_yaml_config(toy_sample_file, tmp_path, capsys):
+    config = tmp_path / "run.yaml"
+    config.write_text(yaml.safe_dump({"samples": str(toy_sample_file), "model": {"n_radial": 4, "n_iterations": 1},
+                                      "training": {"max_epochs": 1, "batch_size": 4}}))
+    assert main(["train", str(config), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    written = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert written["model"]["n_radial"] == 4 and written["training"]["batch_size"] == 4
+
+
+def test_bad_inputs_give_one_line_errors(toy_sample_file, tmp_path, capsys):
+    assert main(["train", str(tmp_path / "missing.h5"), "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    assert "missing.h5: no such file" in capsys.readouterr().err
+    assert main(["train", str(toy_sample_file), "--out", str(tmp_path / "none"), "--resume", "--quiet"]) == 2
+    assert "no such checkpoint" in capsys.readouterr().err
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "checkpoint.pt").write_bytes(b"\x00garbage")
+    assert main(["train", str(toy_sample_file), "--out", str(tmp_path / "bad"), "--resume", "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "checkpoint.pt: corrupt or not a checkpoint" in error
+    assert main(["train", str(toy_sample_file), "--head", "response", "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    assert "needs response targets" in capsys.readouterr().err
+
+
+@pytest.mark.dft
+def test_fit_runs_sampling_training_cycles(pyscf_grids, tmp_path, capsys):
+    """Two cycles of TS+LIFS sampling (fresh, then trained features) and training on PySCF densities."""
+    files = []
+    for name in ("H2O", "NH3", "CH4"):
+        files.append(str(tmp_path / f"{name}.cube"))
+        write_density(pyscf_grids[name], files[-1])
+    config = tmp_path / "fit.yaml"
+    config.write_text(yaml.safe_dump({
+        "model": {"species": [1, 6, 7, 8], "n_radial": 4, "n_iterations": 1, "readout_hidden": [16, 16]},
+        "training": {"max_epochs": 3, "batch_size": 1, "threads": 1},
+        "fit": {"cycles": 2, "inputs": files, "sampler": {"ts_points": 300, "lifs_threshold": 0.05}},
+    }))
+    assert main(["fit", str(config), "--out", str(tmp_path / "fit"), "--quiet"]) == 0
+    assert "after 2 cycle(s)" in capsys.readouterr().out
+    for cycle in (1, 2):
+        assert (tmp_path / "fit" / f"cycle_{cycle}" / "train" / "model.pt").exists()
+    from echemml.io.samples import SampleSet
+
+    with SampleSet(tmp_path / "fit" / "cycle_2" / "samples.h5") as samples:
+        assert len(samples) == 3 and all(0 < len(c.targets) < 300 for c in samples)
+    # rerunning finds both cycles done
+    assert main(["fit", str(config), "--out", str(tmp_path / "fit"), "--quiet"]) == 0
