@@ -32,7 +32,7 @@ def build_config(args: argparse.Namespace):
     overrides = {
         "max_epochs": args.epochs, "time_budget": args.time_budget, "batch_size": args.batch_size,
         "lr": args.lr, "patience": args.patience, "seed": args.seed, "ema_decay": args.ema,
-        "dtype": "float64" if args.float64 else None, "threads": args.threads,
+        "dtype": "float64" if args.float64 else None, "threads": args.threads, "device": args.device,
     }
     for key, value in overrides.items():
         if value is not None:
@@ -98,5 +98,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ema", type=float, metavar="DECAY", help="evaluate and save an EMA of the weights")
     parser.add_argument("--float64", action="store_true", help="train in double precision")
     parser.add_argument("--threads", type=int, metavar="T", help="CPU threads per process (default: torch's)")
+    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), help="where to train (default: cpu)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)

@@ -97,9 +97,9 @@ class AngularTerms(nn.Module):
         block = torch.ones_like(vectors[:, :1])
         blocks = [block]
         for parents, axes in self.parents_per_degree:
-            block = block[:, parents] * vectors[:, axes]
+            block = block[:, parents.to(vectors.device)] * vectors[:, axes.to(vectors.device)]
             blocks.append(block)
-        return torch.cat(blocks, dim=1) * self.sqrt_weights.to(vectors.dtype)
+        return torch.cat(blocks, dim=1) * self.sqrt_weights.to(vectors.device, vectors.dtype)
 
 
 class FieldAwareDensityFeatures(nn.Module):
@@ -203,8 +203,8 @@ class FieldAwareDensityFeatures(nn.Module):
         p = (k ≤ k') of radial functions; off-diagonal pairs count twice. Used by
         fast prediction to fold the contraction into the readout's first layer.
         """
-        first, second = torch.triu_indices(self.n_radial, self.n_radial)
         d = self.contraction[stage]  # (L+1, K, M)
+        first, second = torch.triu_indices(self.n_radial, self.n_radial, device=d.device)
         factor = torch.where(first == second, 1.0, 2.0).to(d.dtype)
         return d[:, first, :] * d[:, second, :] * factor[None, :, None]
 

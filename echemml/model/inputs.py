@@ -8,7 +8,7 @@ forces and stress follow by autograd.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import ase
 import numpy as np
@@ -64,6 +64,10 @@ class AtomGraph:
         """The same atoms in another field, (B, 3) V/Å."""
         return replace(self, field=field)
 
+    def to_device(self, device: torch.device | str) -> AtomGraph:
+        """A copy with every tensor on ``device``."""
+        return replace(self, **{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
     def to(self, dtype: torch.dtype) -> AtomGraph:
         """A copy with floating tensors in ``dtype``."""
         return replace(
@@ -117,6 +121,10 @@ class GhostPoints:
     @property
     def n_points(self) -> int:
         return len(self.positions)
+
+    def to_device(self, device: torch.device | str) -> GhostPoints:
+        """A copy with every tensor on ``device``."""
+        return replace(self, **{f.name: getattr(self, f.name).to(device) for f in fields(self)})
 
     def pair_vectors(self, graph: AtomGraph) -> torch.Tensor:
         """Atom image − point for every pair, (E, 3), Å."""

@@ -69,6 +69,8 @@ class TrainingSettings:
         dtype: float32 or float64 arithmetic.
         threads: CPU threads per process (None: torch's default). Small batches
             run fastest on one thread when other jobs share the cores.
+        device: "cpu", "cuda" (under torchrun: one GPU per process, by LOCAL_RANK)
+            or "auto" (cuda when a GPU is visible).
     """
 
     batch_size: int = 16
@@ -87,6 +89,7 @@ class TrainingSettings:
     checkpoint_every: int = 10
     dtype: str = "float32"
     threads: int | None = None
+    device: str = "cpu"
 
 
 @dataclass
@@ -168,6 +171,8 @@ class Config:
                 problems.append(f"training.{key} must be at least 1")
         if t.threads is not None and int(t.threads) < 1:
             problems.append("training.threads must be at least 1 or null")
+        if t.device not in ("cpu", "cuda", "auto"):
+            problems.append(f"training.device must be cpu, cuda or auto, got {t.device!r}")
         if t.ema_decay is not None and not 0.0 < t.ema_decay < 1.0:
             problems.append("training.ema_decay must lie in (0, 1) or be null")
         if self.model.cutoff <= 0:

@@ -38,6 +38,12 @@ class StructurePoints:
     targets: torch.Tensor
     weights: torch.Tensor
 
+    def to_device(self, device: torch.device | str) -> StructurePoints:
+        """The same structure and points with every tensor on ``device``."""
+        return StructurePoints(
+            self.graph.to_device(device), self.ghosts.to_device(device), self.targets.to(device), self.weights.to(device)
+        )
+
 
 def split_points(n_points: int, validation_fraction: float, seed: int, index: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices (train, validation) of one configuration's points; seeded by (seed, configuration index).

@@ -17,10 +17,11 @@ import torch.distributed as dist
 
 @dataclass(frozen=True)
 class Context:
-    """Where this process stands: its rank among ``world_size`` processes."""
+    """Where this process stands: its rank among ``world_size`` processes, and its device."""
 
     rank: int = 0
     world_size: int = 1
+    device: torch.device = torch.device("cpu")
 
     @property
     def is_main(self) -> bool:
@@ -37,14 +38,30 @@ def launched_by_torchrun() -> bool:
     return all(key in os.environ for key in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"))
 
 
-def start() -> Context:
-    """Join the process group when launched by torchrun; otherwise a one-process context."""
+def resolve_device(setting: str = "cpu") -> torch.device:
+    """The device of this process: "cpu", "cuda" (the GPU of LOCAL_RANK) or "auto"."""
+    if setting == "auto":
+        setting = "cuda" if torch.cuda.is_available() else "cpu"
+    if setting == "cpu":
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise RuntimeError("training.device is cuda, but torch sees no GPU")
+    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)) % torch.cuda.device_count())
+
+
+def start(device: str = "cpu") -> Context:
+    """Join the process group when launched by torchrun; otherwise a one-process context.
+
+    The backend follows the device: nccl for GPUs, gloo on CPU.
+    """
+    where = resolve_device(device)
+    if where.type == "cuda":
+        torch.cuda.set_device(where)
     if not launched_by_torchrun() or int(os.environ["WORLD_SIZE"]) == 1:
-        return Context()
+        return Context(device=where)
     if not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        dist.init_process_group(backend=backend)
-    return Context(rank=dist.get_rank(), world_size=dist.get_world_size())
+        dist.init_process_group(backend="nccl" if where.type == "cuda" else "gloo")
+    return Context(rank=dist.get_rank(), world_size=dist.get_world_size(), device=where)
 
 
 def stop(context: Context) -> None:
@@ -71,7 +88,8 @@ def wrap(context: Context, model: torch.nn.Module) -> torch.nn.Module:
         return model
     from torch.nn.parallel import DistributedDataParallel
 
-    return DistributedDataParallel(model, find_unused_parameters=True)
+    device_ids = [context.device.index] if context.device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=device_ids, find_unused_parameters=True)
 
 
 def barrier(context: Context) -> None:

@@ -118,8 +118,9 @@ class Trainer:
         self.samples = Path(samples)
         self.out_dir = Path(out_dir)
         self.progress_bar = progress_bar
-        self.context = distributed.start()
         settings = config.training
+        self.context = distributed.start(settings.device)
+        self.device = self.context.device
         if settings.threads is not None:
             torch.set_num_threads(int(settings.threads))
         self.dtype = torch.float64 if settings.dtype == "float64" else torch.float32
@@ -138,7 +139,7 @@ class Trainer:
             self.model = copy.deepcopy(init_model)
         else:
             self.model = build_model(self._model_config(configurations), config.head)
-        self.model = self.model.to(self.dtype).train()
+        self.model = self.model.to(self.dtype).to(self.device).train()
         self.train_set, self.validation_set = PointDataset.split(
             configurations, names, self.model.species, self.model.cutoff,
             settings.validation_fraction, settings.seed, settings.loss_weights, self.dtype,
@@ -351,11 +352,11 @@ class Trainer:
         self.model.train()
         batches = self._batches(self.train_set, epoch, shuffle=True)
         for number in range(p.batch, len(batches)):
-            batch = collate([self.train_set[i] for i in batches[number]])
+            batch = collate([self.train_set[i] for i in batches[number]]).to_device(self.device)
             weighted_error = (batch.weights * self._normalised_error(network, batch) ** 2).sum()
             local = torch.stack(
                 [weighted_error.detach().double(), batch.weights.sum().double(),
-                 torch.tensor(float(self._stop_requested), dtype=torch.float64)]
+                 torch.tensor(float(self._stop_requested), dtype=torch.float64, device=self.device)]
             )
             error_sum, weight_sum, stop = distributed.all_sum(self.context, local).tolist()
             if not math.isfinite(error_sum):
@@ -400,9 +401,9 @@ class Trainer:
             evaluated = copy.deepcopy(self.model)
             evaluated.load_state_dict(self.average.state_dict())
         evaluated.eval()
-        local = torch.zeros(3, dtype=torch.float64)
+        local = torch.zeros(3, dtype=torch.float64, device=self.device)
         for indices in self._batches(self.validation_set, 0, shuffle=False):
-            batch = collate([self.validation_set[i] for i in indices])
+            batch = collate([self.validation_set[i] for i in indices]).to_device(self.device)
             residual = (evaluated(batch.graph, batch.ghosts) - batch.targets).double()
             spread = float(self.model.target_std)
             local += torch.stack(
