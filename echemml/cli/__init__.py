@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import EchemmlError
-from . import analyze, bader, dft, evaluate, fit, info, predict, sample, train
+from . import analyze, bader, dft, evaluate, fit, info, predict, response, sample, train
 
-VERBS = (dft, info, sample, predict, analyze, bader, train, evaluate, fit)
+VERBS = (dft, info, sample, train, fit, predict, evaluate, response, analyze, bader)
 
 
 def build_parser() -> argparse.ArgumentParser:
