@@ -131,7 +131,11 @@ def run_pyscf(
         h1 = mf.get_hcore() + np.einsum("k,kij->ij", field_au, dipole_ints)
         mf.get_hcore = lambda *args: h1
         nuclear_field_energy = -float(mol.atom_charges() @ (mol.atom_coords() @ field_au))
-    energy_au = mf.kernel() + nuclear_field_energy
+    energy_au = mf.kernel()
+    if not mf.converged:  # second chance: the second-order solver from where DIIS stopped
+        mf = mf.newton()
+        energy_au = mf.kernel(dm0=mf.make_rdm1())
+    energy_au += nuclear_field_energy
     timings["scf"] = time.perf_counter() - start
 
     dm = mf.make_rdm1()
