@@ -134,9 +134,7 @@ class FieldAwareDensityFeatures(nn.Module):
         self.contraction = nn.Parameter(
             torch.randn(n_stages, max_l + 1, n_radial, self.n_features) * scale
         )
-        # small but not zero: with c_ε = 0 a response head NN(ρ_ε) − NN(ρ_0) whose last layer
-        # starts at zero would sit on a saddle where neither gets a gradient
-        self.field_coefficients = nn.Parameter(0.1 * torch.randn(n_stages, n_radial))
+        self.field_coefficients = nn.Parameter(torch.zeros(n_stages, n_radial))
 
     # ----------------------------------------------------------- neighbour sums
     def field_term(self, stage: int, centre_field: torch.Tensor) -> torch.Tensor:

@@ -49,6 +49,27 @@ def save_model(model: FireannModel, path: str | os.PathLike, metadata: dict | No
     os.replace(temporary, path)
 
 
+def load_tagged_file(
+    path: Path, format_name: str, format_version: int, what: str, advice: str = ""
+) -> dict:
+    """A dict that echemml saved with torch.save under ``format``/``format_version`` tags.
+
+    Garbage, a foreign file or another format version raise InputFileError naming
+    ``path`` and saying which (``what`` names the kind of file in the message).
+    """
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds for garbage
+        raise InputFileError(path, f"corrupt or not an echemml {what} ({exc.__class__.__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != format_name:
+        raise InputFileError(path, f"not an echemml {what}")
+    version = payload.get("format_version")
+    if version != format_version:
+        message = f"{what} format version {version}; this echemml reads version {format_version}"
+        raise InputFileError(path, f"{message}; {advice}" if advice else message)
+    return payload
+
+
 def load_model(name_or_path: str | os.PathLike) -> FireannModel:
     """Load a model file, or a shipped model by name; returns it in eval mode, float32."""
     path = Path(name_or_path)
@@ -58,19 +79,10 @@ def load_model(name_or_path: str | os.PathLike) -> FireannModel:
         if os.sep in str(name_or_path) or path.suffix:
             raise InputFileError(path, "no such model file")
         path = model_path(str(name_or_path))
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds for garbage
-        raise InputFileError(path, f"not an echemml model file ({exc.__class__.__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise InputFileError(path, "not an echemml model file")
-    version = payload.get("format_version")
-    if version != FORMAT_VERSION:
-        raise InputFileError(
-            path,
-            f"model file format version {version}, this echemml reads version {FORMAT_VERSION}; "
-            "re-export the model with a matching echemml",
-        )
+    payload = load_tagged_file(
+        path, FORMAT, FORMAT_VERSION, what="model file",
+        advice="re-export the model with a matching echemml",
+    )
     head = payload.get("head")
     if head not in HEADS:
         raise InputFileError(path, f"unknown model head {head!r}")

@@ -117,6 +117,13 @@ class ResponseModel(GhostPointModel):
 
     head = "response"
 
+    def __init__(self, config: FireannConfig, target_mean: float = 0.0, target_std: float = 1.0):
+        super().__init__(config, target_mean, target_std)
+        # with c_ε = 0 and the readout's last layer at zero, NN(ρ_ε) − NN(ρ_0) would sit on a
+        # saddle where neither gets a gradient: start the field coefficients small but not zero
+        with torch.no_grad():
+            self.representation.features.field_coefficients.normal_(0.0, 0.1)
+
     def atom_context(self, graph: AtomGraph) -> list[AtomStates]:
         with_field = self.representation.atom_states(graph)
         without_field = self.representation.atom_states(graph.with_field(torch.zeros_like(graph.field)))

@@ -28,6 +28,7 @@ import torch
 
 from ..errors import InputFileError
 from ..io.files import atomic_open
+from ..model.files import load_tagged_file
 
 FORMAT = "echemml-checkpoint"
 FORMAT_VERSION = 1
@@ -47,17 +48,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.exists():
         raise InputFileError(path, "no such checkpoint (nothing to resume)")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds for garbage
-        raise InputFileError(path, f"corrupt or not a checkpoint file ({exc.__class__.__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise InputFileError(path, "not an echemml training checkpoint")
-    version = payload.get("format_version")
-    if version != FORMAT_VERSION:
-        raise InputFileError(
-            path, f"checkpoint format version {version}; this echemml resumes version {FORMAT_VERSION}"
-        )
+    payload = load_tagged_file(path, FORMAT, FORMAT_VERSION, what="training checkpoint")
     missing = [key for key in REQUIRED_KEYS if key not in payload]
     if missing:
         raise InputFileError(path, f"checkpoint lacks {', '.join(missing)}")

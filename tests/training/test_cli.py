@@ -57,7 +57,7 @@ def test_bad_inputs_give_one_line_errors(toy_sample_file, tmp_path, capsys):
     (tmp_path / "bad" / "checkpoint.pt").write_bytes(b"\x00garbage")
     assert main(["train", str(toy_sample_file), "--out", str(tmp_path / "bad"), "--resume", "--quiet"]) == 2
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and "checkpoint.pt: corrupt or not a checkpoint" in error
+    assert error.count("\n") == 1 and "checkpoint.pt: corrupt or not an echemml training checkpoint" in error
     assert main(["train", str(toy_sample_file), "--head", "response", "--out", str(tmp_path / "r"), "--quiet"]) == 2
     assert "needs response targets" in capsys.readouterr().err
 

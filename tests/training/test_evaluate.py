@@ -73,7 +73,7 @@ def test_response_is_compared_on_the_difference(tmp_path):
     field = [0.0, 0.0, 0.5]
     report = evaluate(model, [tmp_path / "field.cube"], field=field, references=[tmp_path / "zero.cube"])
     delta = read_density(tmp_path / "field.cube").values - read_density(tmp_path / "zero.cube").values.astype(np.float64)
-    predicted = predict_grid(model, zero, field=field).values.astype(np.float64)
+    predicted = predict_grid(model, read_density(tmp_path / "field.cube"), field=field).values.astype(np.float64)
     (row,) = report["files"]
     assert row["nmae"] == pytest.approx(100 * np.abs(delta - predicted).sum() / np.abs(delta).sum(), rel=1e-6)
     assert row["electrons_ref"] == pytest.approx(delta.sum() * zero.voxel_volume, rel=1e-4)  # float32 file values

@@ -157,7 +157,7 @@ def test_corrupt_checkpoint_names_the_file(toy_sample_file, tmp_path):
     checkpoint = tmp_path / "checkpoint.pt"
     data = checkpoint.read_bytes()
     checkpoint.write_bytes(data[: len(data) // 2])
-    with pytest.raises(InputFileError, match=r"checkpoint\.pt: corrupt or not a checkpoint"):
+    with pytest.raises(InputFileError, match=r"checkpoint\.pt: corrupt or not an echemml training checkpoint"):
         Trainer.resume(tmp_path, progress_bar=False)
 
 
