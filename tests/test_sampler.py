@@ -76,7 +76,6 @@ def test_process_pool_gives_what_one_process_gives(water_model):
         np.testing.assert_array_equal(serial[name], parallel[name])
 
 
-@pytest.mark.slow
 def test_dask_client_is_accepted_as_it_is(water_model):
     distributed = pytest.importorskip("dask.distributed")
     settings = SamplerSettings(ts_points=200)
