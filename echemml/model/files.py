@@ -26,7 +26,7 @@ from .fireann import FireannConfig
 from .heads import HEADS, FireannModel
 
 FORMAT = "echemml-fireann"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: heads subtract the empty-point readout, no target mean
 UNITS = {"length": "Å", "density": "e/Å³", "field": "V/Å", "energy": "eV"}
 
 

@@ -1,10 +1,14 @@
 """Heads on the shared FIREANN representation: density n(r), response Δn(r; ε), energy.
 
-* :class:`DensityModel` — n(r) = mean + std · NN(ρ_ε(r)), e/Å³, at ghost points.
-* :class:`ResponseModel` — Δn(r; ε) = std · [NN(ρ_ε(r)) − NN(ρ_0(r))], e/Å³: the
-  same readout evaluated with the field and without it, so Δn vanishes exactly
-  at ε = 0 and the model need not learn that; the zero-field pass costs a second
-  feature evaluation per point.
+* :class:`DensityModel` — n(r) = std · [NN(ρ_ε(r)) − NN(ρ_ε^∅)], e/Å³, at ghost points.
+* :class:`ResponseModel` — Δn(r; ε) = n-like readout with the field minus the same
+  without it: std · [(NN(ρ_ε) − NN(ρ_ε^∅)) − (NN(ρ_0) − NN(ρ_0^∅))], e/Å³, so Δn
+  vanishes exactly at ε = 0 and the model need not learn that; the zero-field
+  pass costs a second feature evaluation per point.
+
+ρ^∅ is the feature vector of a point with no atom within the cutoff (only the
+field term). Subtracting its readout makes both heads exactly zero far from the
+atoms, in the vacuum that targeted sampling never shows the model.
 * :class:`EnergyModel` — E = Σ_i [e_Z + std · NN_Z(ρ_i)], eV, with forces
   (eV/Å) and, for periodic cells, stress (eV/Å³, ASE's sign: (1/V) ∂E/∂strain)
   by autograd; the field is an input tensor.
@@ -53,24 +57,42 @@ class GhostPointModel(FireannModel):
 
     output_unit = "e/Å³"
 
-    def __init__(self, config: FireannConfig, target_mean: float = 0.0, target_std: float = 1.0):
+    def __init__(self, config: FireannConfig, target_std: float = 1.0):
         super().__init__(config)
         self.readout = ResidualMLP(config.n_features, config.readout_hidden, 1, zero_output=True)
-        self.register_buffer("target_mean", torch.tensor(float(target_mean)))
-        self.register_buffer("target_std", torch.tensor(float(target_std)))
+        self.register_buffer("target_std", torch.tensor(float(target_std)))  # e/Å³
 
     def atom_context(self, graph: AtomGraph) -> list[AtomStates]:
         """The atom states every point of these structures reads (once per structure)."""
         raise NotImplementedError
 
     def combine(self, readouts: list[torch.Tensor]) -> torch.Tensor:
-        """The head's value from the readouts of each atom state, (P,)."""
+        """The head's value from each atom state's readout minus its empty-point readout, (P,)."""
         raise NotImplementedError
 
     def point_readout(self, sums: torch.Tensor) -> torch.Tensor:
         """Readout NN of ghost points from their neighbour sums S (P, A, K) → (P,)."""
         features = self.representation.features.contract(self.representation.final_stage, sums)
         return self.readout(features).squeeze(-1)
+
+    def empty_readouts(
+        self, context: list[AtomStates], n_points: int, point_structure: torch.Tensor | None = None
+    ) -> list[torch.Tensor]:
+        """Readout of a point with no atom in range (field term only), per atom state, (P,).
+
+        Evaluated once per structure and spread to the points of that structure.
+        """
+        none = torch.zeros(0, dtype=torch.long, device=context[0].coefficients.device)
+        vectors = torch.zeros(0, 3, dtype=context[0].coefficients.dtype, device=none.device)
+        n_structures = len(context[0].field)
+        structures = torch.arange(n_structures, device=none.device)
+        empties = []
+        for states in context:
+            sums = self.representation.ghost_sums(states, vectors, none, none, n_structures, structures)
+            per_structure = self.point_readout(sums)
+            empties.append(per_structure[point_structure] if point_structure is not None
+                           else per_structure[:1].expand(n_points))
+        return empties
 
     def evaluate_points(
         self,
@@ -88,7 +110,8 @@ class GhostPointModel(FireannModel):
             )
             for states in context
         ]
-        return self.combine(readouts)
+        empties = self.empty_readouts(context, n_points, point_structure)
+        return self.combine([value - empty for value, empty in zip(readouts, empties)])
 
     def forward(self, graph: AtomGraph, ghosts: GhostPoints) -> torch.Tensor:
         """Values at the ghost points, e/Å³, (P,)."""
@@ -109,7 +132,7 @@ class DensityModel(GhostPointModel):
 
     def combine(self, readouts: list[torch.Tensor]) -> torch.Tensor:
         (readout,) = readouts
-        return self.target_mean.to(readout.dtype) + self.target_std.to(readout.dtype) * readout
+        return self.target_std.to(readout.dtype) * readout
 
 
 class ResponseModel(GhostPointModel):
@@ -117,8 +140,8 @@ class ResponseModel(GhostPointModel):
 
     head = "response"
 
-    def __init__(self, config: FireannConfig, target_mean: float = 0.0, target_std: float = 1.0):
-        super().__init__(config, target_mean, target_std)
+    def __init__(self, config: FireannConfig, target_std: float = 1.0):
+        super().__init__(config, target_std)
         # with c_ε = 0 and the readout's last layer at zero, NN(ρ_ε) − NN(ρ_0) would sit on a
         # saddle where neither gets a gradient: start the field coefficients small but not zero
         with torch.no_grad():

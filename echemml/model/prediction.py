@@ -132,7 +132,7 @@ def predict_grid(
     with torch.no_grad():
         graph = AtomGraph.from_atoms(atoms, model.species, cutoff, field, dtype)
         context = model.atom_context(graph)
-        empty_value = float(_empty_point_value(model, context, dtype))
+        empty_readouts = [float(value[0]) for value in model.empty_readouts(context, 1)]
         fused = FusedGhostReadout(model, device)
         atom_index, _, image_positions = atom_images_near(
             atoms, grid_corners(grid.origin, grid.voxel, grid.shape), cutoff
@@ -148,7 +148,7 @@ def predict_grid(
         for i0 in range(0, nx, planes_per_chunk):
             i1 = min(nx, i0 + planes_per_chunk)
             chunk_values = values[i0 * plane : i1 * plane]
-            chunk_values.fill(empty_value)
+            chunk_values.fill(0.0)  # no atom within the cutoff: both heads are zero there
             readouts, occupied = [], None
             for species, coefficients, field_sums in per_state:
                 sums, counts = grid_neighbour_sums(
@@ -160,7 +160,7 @@ def predict_grid(
                 if len(occupied) == 0:
                     break
                 gram = gram_terms(sums, occupied, features.max_l, dtype=_numpy_dtype(dtype))
-                readouts.append(fused.readout_from_gram(torch.from_numpy(gram)).cpu())
+                readouts.append(fused.readout_from_gram(torch.from_numpy(gram)).cpu() - empty_readouts[len(readouts)])
             if readouts:
                 chunk_values[occupied] = model.combine(readouts).numpy()
     result = grid.with_values(values.reshape(grid.shape))
@@ -191,12 +191,6 @@ class FusedGhostReadout:
         """Readout values (P,) on this object's device from Gram terms G (P, (L+1)·K(K+1)/2)."""
         hidden = torch.addmm(self.bias, gram.to(self.device, non_blocking=True), self.weight)
         return self.readout.forward_from_first(hidden).squeeze(-1)
-
-
-def _empty_point_value(model: GhostPointModel, context, dtype: torch.dtype) -> torch.Tensor:
-    """The value at a point with no atom within the cutoff (only the field term)."""
-    none = torch.zeros(0, dtype=torch.long)
-    return model.evaluate_points(context, torch.zeros(0, 3, dtype=dtype), none, none, 1)[0]
 
 
 def predict_energy(

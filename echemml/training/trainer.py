@@ -177,17 +177,13 @@ class Trainer:
         )
 
     def _set_target_scaling(self) -> None:
-        """Mean and spread of the training targets into the model's buffers (e/Å³).
+        """The spread of the training targets into the model's scale buffer (e/Å³).
 
-        Density: mean and standard deviation. Response: Δn has no offset in the
-        model, so the spread is the root mean square.
+        Both heads are zero far from the atoms and have no offset, so the spread
+        is the root mean square of the targets.
         """
         targets = self.train_set.targets().astype(np.float64)
-        if self.config.head == "density":
-            mean, spread = float(targets.mean()), float(targets.std())
-        else:
-            mean, spread = 0.0, float(np.sqrt(np.mean(targets**2)))
-        self.model.target_mean.fill_(mean)
+        spread = float(np.sqrt(np.mean(targets**2)))
         self.model.target_std.fill_(spread if spread > 0 else 1.0)
 
     @property

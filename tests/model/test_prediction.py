@@ -90,3 +90,24 @@ def test_a_five_million_point_grid_stays_under_four_gigabytes():
     )
     peak_bytes = int(done.stdout.split()[-1])
     assert peak_bytes < 4 * 1024**3
+
+
+@pytest.mark.parametrize("head", ["density", "response"])
+def test_both_heads_are_zero_beyond_the_cutoff_of_every_atom(head):
+    # targeted sampling never shows the model the vacuum: the heads must give zero there
+    from ase.build import molecule
+
+    from echemml.model import build_model, predict_points, preset_config
+
+    torch.manual_seed(1)
+    model = build_model(preset_config("qm9", [1, 8]), head)
+    with torch.no_grad():
+        for parameter in model.readout.parameters():
+            parameter.normal_(0.0, 0.3)
+        model.representation.features.field_coefficients.normal_(0.0, 0.3)
+    water = molecule("H2O")
+    far = np.array([[0.0, 0.0, 4.5], [6.0, 0.0, 0.0]])  # > rc = 4 Å from every atom
+    near = np.array([[0.0, 0.3, 0.5]])
+    values = predict_points(model, water, np.vstack([far, near]), field=[0.0, 0.0, 0.5], dtype=torch.float64)
+    np.testing.assert_allclose(values[:2], 0.0, atol=1e-12)
+    assert values[2] != 0.0

@@ -39,7 +39,6 @@ def random_model(head: str) -> torch.nn.Module:
     with torch.no_grad():
         for parameter in model.readout.parameters():
             parameter.normal_(0.0, 0.3)
-        model.target_mean.fill_(0.2)
         model.target_std.fill_(0.1)
     return model
 
