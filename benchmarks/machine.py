@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import platform
 from pathlib import Path
 
@@ -16,14 +15,3 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
-
-
-def machine_info(**extra) -> dict:
-    """CPU, core count, Python and the load average now (other jobs slow every figure)."""
-    return {
-        "cpu": cpu_name(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "load_average": list(os.getloadavg()),
-        **extra,
-    }
