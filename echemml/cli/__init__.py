@@ -9,6 +9,7 @@ standard error and exit with code 2, without a traceback.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -32,9 +33,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 success, 2 bad input)."""
+    """Run the command line; returns the exit code (0 success, 2 bad input, 130 stopped).
+
+    SIGTERM stops like Ctrl-C: long jobs (DFT batches, sampling) close their
+    output files cleanly, and whatever they finished stays for a resumed run.
+    Jobs started in the background by a non-interactive shell ignore SIGINT, so
+    `kill PID` is the way to stop them.
+    """
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         return int(args.func(args) or 0)
     except EchemmlError as exc:

@@ -67,3 +67,26 @@ def test_candidates_store_keeps_compact_labels_and_resumes(tmp_path, capsys):
     capsys.readouterr()
     assert main(args[:5] + ["3"] + args[6:]) == 0  # a larger sample extends the same draw
     assert "2 of 3 already done" in capsys.readouterr().out
+
+
+def test_sigterm_stops_a_batch_cleanly_and_it_resumes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from echemml.io.candidates import CandidateStore
+
+    store = tmp_path / "labels.h5"
+    command = [sys.executable, "-m", "echemml", "dft", "pyscf", "--qm9", "1-40", "--spacing", "0.3", "--no-forces",
+               "--candidates", str(store), "--random-points", "50", "--ts-points", "50", "--quiet"]
+    job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not store.exists() or store.stat().st_size < 20_000):
+        time.sleep(0.5)
+    job.send_signal(signal.SIGTERM)
+    _, err = job.communicate(timeout=120)
+    assert job.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    with CandidateStore(store) as labels:
+        done = len(labels)
+    assert 0 < done < 40
