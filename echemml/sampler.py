@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
+import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -156,6 +157,13 @@ def sample_candidates(candidates: Candidates, settings: SamplerSettings, model=N
     if count > len(order):
         raise ValueError(f"{candidates.name}: {count} points asked for, {len(order)} candidates stored")
     chosen, values = order[:count], values[:count]
+    if settings.method != "random" and settings.uniform_fraction > 0:
+        # TS mixed with uniform draws: the first of the stored random order replace the last TS ones
+        n_uniform = int(round(settings.uniform_fraction * count))
+        chosen = np.concatenate([order[: count - n_uniform], candidates.random_order[:n_uniform]])
+        values = np.concatenate([values[: count - n_uniform], candidates.random_values[:n_uniform]])
+        keep = np.sort(np.unique(chosen, return_index=True)[1])  # a point drawn by both, once
+        chosen, values = chosen[keep], values[keep]
     positions = candidates.positions_of(chosen)
     residual_info: dict = {}
     if settings.method == "ts+lifs":
@@ -218,7 +226,12 @@ def sample_configurations(
             yield source, sample_source(source, settings, model)
         return
     own = executor is None
-    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers) if own else executor
+    # spawn, not fork: a forked child inherits torch's OpenMP thread pool in an unusable
+    # state and hangs in its first parallel region
+    pool = (
+        concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        if own else executor
+    )
     try:
         futures = {pool.submit(sample_source, source, settings, model): source for source in sources}
         for future in concurrent.futures.as_completed(futures):

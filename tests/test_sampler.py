@@ -90,3 +90,15 @@ def test_dask_client_is_accepted_as_it_is(water_model):
 def test_ts_lifs_without_a_model_is_refused():
     with pytest.raises(ValueError, match="needs a model"):
         list(sample_configurations([Source(path=str(CP2K_WATER_CUBE))], SamplerSettings()))
+
+
+def test_candidate_sampling_mixes_in_the_stored_uniform_draws(cp2k_water):
+    grid = cp2k_water
+    candidates = candidates_from_grid("g", grid, n_random=200, n_ts=200, ts_sigma=30.0, seed=1)
+    settings = SamplerSettings(method="ts", n_points=100, ts_sigma=30.0, uniform_fraction=0.3)
+    sampled = sample_source(Source(candidates=candidates), settings)
+    uniform = set(candidates.random_order[:30].tolist())
+    assert uniform <= set(sampled.indices.tolist())
+    assert set(candidates.ts_order[:70].tolist()) <= set(sampled.indices.tolist())
+    assert len(set(sampled.indices.tolist())) == len(sampled.indices)
+    np.testing.assert_allclose(sampled.targets, grid.values.reshape(-1)[sampled.indices], rtol=1e-6)

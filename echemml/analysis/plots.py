@@ -22,7 +22,8 @@ import numpy as np  # noqa: E402
 from ..io.files import atomic_open  # noqa: E402
 
 
-def _save(figure, path: str | os.PathLike) -> Path:
+def save_figure(figure, path: str | os.PathLike) -> Path:
+    """Lay out ``figure``, write it to ``path`` as a PNG (150 dpi) atomically, and close it."""
     path = Path(path)
     figure.tight_layout()
     with atomic_open(path, "wb") as handle:
@@ -53,7 +54,7 @@ def parity_plot(
     axes.set_ylabel(f"model ({unit})")
     axes.set_title(title)
     axes.legend(fontsize=7, markerscale=4)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def learning_curve_plot(log: Mapping[str, Sequence[float]], path: str | os.PathLike) -> Path:
@@ -71,7 +72,7 @@ def learning_curve_plot(log: Mapping[str, Sequence[float]], path: str | os.PathL
         twin = axes.twinx()
         twin.semilogy(log["epoch"], log["lr"], color="grey", lw=0.8, ls=":")
         twin.set_ylabel("learning rate", color="grey")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def profile_plot(
@@ -85,7 +86,7 @@ def profile_plot(
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     axes.legend(fontsize=8)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def response_profile_plot(
@@ -109,7 +110,7 @@ def response_profile_plot(
     bottom.set_ylabel("response ESP (V)")
     bottom.set_xlabel("z (Å)")
     top.set_title(title)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def line_scan_plot(
@@ -127,7 +128,7 @@ def line_scan_plot(
     bottom.set_xlabel("distance along the line (Å)")
     top.legend()
     top.set_title(title)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def density_maps_plot(
@@ -146,7 +147,7 @@ def density_maps_plot(
         ax.set_title(label)
         ax.set_xlabel("Å")
         figure.colorbar(image, ax=ax, label="e/Å²")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def bader_path_plot(
@@ -160,4 +161,4 @@ def bader_path_plot(
     axes.set_xlabel(xlabel)
     axes.set_ylabel("Bader charge (e)")
     axes.legend(fontsize=8)
-    return _save(figure, path)
+    return save_figure(figure, path)

@@ -18,7 +18,6 @@ import json
 import numpy as np
 
 from ..analysis.electrostatics import esp_planar, slab_response
-from ..analysis.plots import line_scan_plot, profile_plot, response_profile_plot
 from ..analysis.profiles import line_scan, planar_profile
 from ..errors import EchemmlError
 from ..io import read_density
@@ -45,6 +44,8 @@ def _profile(args: argparse.Namespace) -> list[dict]:
                         "electrons": float(lam.sum() * (z[1] - z[0]))})
         curves[path] = lam
     if args.plot:
+        from ..analysis.plots import profile_plot  # matplotlib only when a plot is asked for
+
         profile_plot(z, curves, args.plot)
     return results
 
@@ -58,6 +59,8 @@ def _esp(args: argparse.Namespace) -> list[dict]:
         results.append({"file": path, "z_A": z.tolist(), "esp_V": esp.tolist(), "esp_drop_V": float(esp[-1] - esp[0])})
         curves[path] = (lam, esp)
     if args.plot:
+        from ..analysis.plots import response_profile_plot
+
         response_profile_plot(z, curves, args.plot, title="ESP of the electrons")
     return results
 
@@ -72,6 +75,8 @@ def _transfer(args: argparse.Namespace) -> list[dict]:
         results.append({"file": path, **numbers.as_dict()})
         curves[path] = (numbers.line_density, numbers.esp)
     if args.plot:
+        from ..analysis.plots import response_profile_plot
+
         response_profile_plot(
             numbers.z, curves, args.plot, atom_z=response.atoms.positions[:, args.axis], title="slab response"
         )
@@ -85,6 +90,8 @@ def _linescan(args: argparse.Namespace) -> list[dict]:
         results.append({"file": path, "distance_A": distance.tolist(), "density": values.tolist()})
         curves[path] = values
     if args.plot:
+        from ..analysis.plots import line_scan_plot
+
         line_scan_plot(distance, curves, args.plot, title=f"{args.start} → {args.end}")
     return results
 

@@ -15,7 +15,6 @@ import json
 
 from ..analysis.balance import neutralize_response
 from ..analysis.electrostatics import slab_response
-from ..analysis.plots import response_profile_plot
 from ..errors import EchemmlError
 from ..io import write_density
 from .predict import read_input
@@ -43,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         write_density(response, args.output)
     if args.plot:
+        from ..analysis.plots import response_profile_plot  # matplotlib only when asked for
+
         response_profile_plot(
             numbers.z, {"model": (numbers.line_density, numbers.esp)}, args.plot,
             atom_z=response.atoms.positions[:, args.axis], title=f"response to {list(args.field)} V/Å",

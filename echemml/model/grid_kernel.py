@@ -21,13 +21,18 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, fastmath=True)
 def _accumulate_sums(
-    image_positions, image_atoms, atom_species, coefficients, centers, widths, cutoff,
-    origin, voxel, inverse, half_width, i0, i1, ny, nz, exponents, sqrt_weights, sums, counts,
+    image_positions, image_atoms, atom_species, coefficients, centers, widths, cutoff, table, table_step,
+    origin, voxel, inverse, half_width, i0, i1, ny, nz, exponents, sqrt_weights, field_sums, sums, counts,
 ):  # pragma: no cover - compiled
-    n_radial = coefficients.shape[1]
+    n_states = coefficients.shape[0]
+    n_radial = coefficients.shape[2]
     n_angular = exponents.shape[0]
+    max_power = 0
+    for a in range(n_angular):
+        for axis in range(3):
+            max_power = max(max_power, exponents[a, axis])
     n_images = image_positions.shape[0]
     cutoff2 = cutoff * cutoff
     plane = ny * nz
@@ -45,61 +50,120 @@ def _accumulate_sums(
                 box[m, 0], box[m, 1] = max(low, i0), min(high, i1)
             else:
                 box[m, 2 * axis], box[m, 2 * axis + 1] = max(low, 0), min(high, limit)
-    # planes in parallel: each writes only its own points
+    # planes in parallel; each row of points is gathered in a small buffer (cache-resident)
+    # from the atom images whose boxes cover it, then written once
     for i in numba.prange(i0, i1):
-        radial = np.empty(n_radial)
-        angular = np.empty(n_angular)
-        for m in range(n_images):
-            if i < box[m, 0] or i >= box[m, 1]:
-                continue
-            atom = image_atoms[m]
-            species = atom_species[atom]
-            x0 = image_positions[m, 0] - origin[0] - i * voxel[0, 0]
-            y0 = image_positions[m, 1] - origin[1] - i * voxel[0, 1]
-            z0 = image_positions[m, 2] - origin[2] - i * voxel[0, 2]
-            for j in range(box[m, 2], box[m, 3]):
-                x1 = x0 - j * voxel[1, 0]
-                y1 = y0 - j * voxel[1, 1]
-                z1 = z0 - j * voxel[1, 2]
-                for k in range(box[m, 4], box[m, 5]):
-                    x = x1 - k * voxel[2, 0]
-                    y = y1 - k * voxel[2, 1]
-                    z = z1 - k * voxel[2, 2]
+        gaussian = np.empty(n_radial, dtype=sums.dtype)
+        angular = np.empty(n_angular, dtype=sums.dtype)
+        powers = np.ones((3, max_power + 1))
+        row = np.empty((nz, n_states, n_angular, n_radial), dtype=sums.dtype)
+        weighted = np.empty((n_states, n_radial), dtype=sums.dtype)
+        row_counts = np.zeros(nz, dtype=np.int32)
+        for j in range(ny):
+            for k in range(nz):
+                row[k] = field_sums
+            row_counts[:] = 0
+            for m in range(n_images):
+                if i < box[m, 0] or i >= box[m, 1] or j < box[m, 2] or j >= box[m, 3]:
+                    continue
+                atom = image_atoms[m]
+                species = atom_species[atom]
+                # image − point at k = 0; the points of the row that lie within the cutoff
+                # form one interval of k: solve |x0 − k v|² < rc²
+                x0 = image_positions[m, 0] - origin[0] - i * voxel[0, 0] - j * voxel[1, 0]
+                y0 = image_positions[m, 1] - origin[1] - i * voxel[0, 1] - j * voxel[1, 1]
+                z0 = image_positions[m, 2] - origin[2] - i * voxel[0, 2] - j * voxel[1, 2]
+                vv = voxel[2, 0] ** 2 + voxel[2, 1] ** 2 + voxel[2, 2] ** 2
+                xv = x0 * voxel[2, 0] + y0 * voxel[2, 1] + z0 * voxel[2, 2]
+                discriminant = xv * xv - vv * (x0 * x0 + y0 * y0 + z0 * z0 - cutoff2)
+                if discriminant <= 0.0:
+                    continue
+                root = math.sqrt(discriminant)
+                k_low = max(box[m, 4], int(math.floor((xv - root) / vv)))
+                k_high = min(box[m, 5], int(math.ceil((xv + root) / vv)) + 1)
+                for k in range(k_low, k_high):
+                    x = x0 - k * voxel[2, 0]
+                    y = y0 - k * voxel[2, 1]
+                    z = z0 - k * voxel[2, 2]
                     d2 = x * x + y * y + z * z
                     if d2 >= cutoff2:
                         continue
+                    row_counts[k] += 1
                     distance = math.sqrt(max(d2, 1e-20))
                     scale = 1.0 / max(distance, 1e-6)
-                    ux, uy, uz = x * scale, y * scale, z * scale
-                    fc = 0.5 * math.cos(distance * (math.pi / cutoff)) + 0.5
-                    fc = fc * fc
-                    for r in range(n_radial):
-                        delta = distance - centers[species, r]
-                        width = widths[species, r]
-                        radial[r] = math.exp(-(delta * delta) / (2.0 * width * width)) * fc * coefficients[atom, r]
-                    for a in range(n_angular):
-                        angular[a] = sqrt_weights[a] * (
-                            ux ** exponents[a, 0] * uy ** exponents[a, 1] * uz ** exponents[a, 2]
-                        )
-                    p = (i - i0) * plane + j * nz + k
-                    counts[p] += 1
-                    for a in range(n_angular):
+                    for e in range(1, max_power + 1):
+                        powers[0, e] = powers[0, e - 1] * (x * scale)
+                        powers[1, e] = powers[1, e - 1] * (y * scale)
+                        powers[2, e] = powers[2, e - 1] * (z * scale)
+                    if table_step > 0.0:
+                        # linear interpolation in the tabulated radial functions
+                        position = distance / table_step
+                        b = int(position)
+                        f = position - b
                         for r in range(n_radial):
-                            sums[p, a, r] += angular[a] * radial[r]
+                            gaussian[r] = table[species, b, r] * (1.0 - f) + table[species, b + 1, r] * f
+                    else:
+                        fc = 0.5 * math.cos(distance * (math.pi / cutoff)) + 0.5
+                        fc = fc * fc
+                        for r in range(n_radial):
+                            delta = distance - centers[species, r]
+                            width = widths[species, r]
+                            gaussian[r] = math.exp(-(delta * delta) / (2.0 * width * width)) * fc
+                    for a in range(n_angular):
+                        angular[a] = (
+                            sqrt_weights[a] * powers[0, exponents[a, 0]] * powers[1, exponents[a, 1]]
+                            * powers[2, exponents[a, 2]]
+                        )
+                    # the radial and angular terms are shared by every atom state (e.g. with and
+                    # without the field): only the orbital coefficients differ
+                    for s in range(n_states):
+                        for r in range(n_radial):
+                            weighted[s, r] = gaussian[r] * coefficients[s, atom, r]
+                        for a in range(n_angular):
+                            weight = angular[a]
+                            for r in range(n_radial):
+                                row[k, s, a, r] += weight * weighted[s, r]
+            start = (i - i0) * plane + j * nz
+            for k in range(nz):
+                counts[start + k] = row_counts[k]
+                for s in range(n_states):
+                    sums[s, start + k] = row[k, s]
 
 
-@numba.njit(cache=True, parallel=True)
-def _gram_terms(sums, points, degree_starts, pair_first, pair_second, out):  # pragma: no cover - compiled
-    n_pairs = pair_first.shape[0]
+@numba.njit(cache=True, parallel=True, fastmath=True)
+def _gram_terms(sums, points, degree_starts, out):  # pragma: no cover - compiled
+    n_radial = sums.shape[2]
+    n_pairs = n_radial * (n_radial + 1) // 2
     n_degrees = degree_starts.shape[0] - 1
-    for q in numba.prange(points.shape[0]):
-        p = points[q]
-        for l in range(n_degrees):
-            for t in range(n_pairs):
-                value = 0.0
+    block = 256
+    for first in numba.prange((points.shape[0] + block - 1) // block):
+        row = np.empty(n_degrees * n_pairs)
+        for q in range(first * block, min(points.shape[0], (first + 1) * block)):
+            p = points[q]
+            row[:] = 0.0
+            for l in range(n_degrees):
                 for a in range(degree_starts[l], degree_starts[l + 1]):
-                    value += sums[p, a, pair_first[t]] * sums[p, a, pair_second[t]]
-                out[q, l * n_pairs + t] = value
+                    # pairs (k ≤ k') in row-major upper-triangle order, as np.triu_indices lists them
+                    t = l * n_pairs
+                    for k in range(n_radial):
+                        value = sums[p, a, k]
+                        for k2 in range(k, n_radial):
+                            row[t] += value * sums[p, a, k2]
+                            t += 1
+            for t in range(n_degrees * n_pairs):
+                out[q, t] = row[t]
+
+
+def radial_table(centers: np.ndarray, widths: np.ndarray, cutoff: float, step: float) -> np.ndarray:
+    """g_k(d) = exp(−(d − μ_k)²/2w_k²) f_c(d)² of each species at d = 0, step, … ≥ rc, (S, n, K).
+
+    Tabulated once per prediction so that the float32 kernel interpolates instead of
+    evaluating K exponentials per point–atom pair (interpolation error ≤ step²/8w²).
+    """
+    distances = np.arange(int(np.ceil(cutoff / step)) + 2) * step
+    fc = (0.5 * np.cos(np.minimum(distances, cutoff) * (np.pi / cutoff)) + 0.5) ** 2
+    delta = distances[None, :, None] - centers[:, None, :]
+    return np.exp(-(delta**2) / (2.0 * widths[:, None, :] ** 2)) * fc[None, :, None]
 
 
 def grid_neighbour_sums(
@@ -117,6 +181,8 @@ def grid_neighbour_sums(
     exponents: np.ndarray,
     sqrt_weights: np.ndarray,
     field_sums: np.ndarray,
+    dtype: type = np.float64,
+    table_step: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Neighbour sums S (P, A, K) and neighbour counts (P,) of the grid planes i0 ≤ i < i1.
 
@@ -125,32 +191,44 @@ def grid_neighbour_sums(
     ``centers``/``widths`` (n_species, K) Å; ``coefficients`` (natoms, K) the
     atoms' final c_j; ``exponents`` (A, 3) and ``sqrt_weights`` (A,) the angular
     terms; ``field_sums`` (A, K) the field term every point starts from.
+
+    Several atom states of one geometry (the response head's with and without
+    the field) share one pass: give ``coefficients`` (S, natoms, K) and
+    ``field_sums`` (S, A, K), and get sums (S, P, A, K). Sums are accumulated and
+    returned in ``dtype`` (float32 halves the memory traffic of full-grid prediction).
+    With ``table_step`` > 0 (Å) the radial functions are interpolated in a table of
+    that spacing (:func:`radial_table`) instead of evaluated exactly.
     """
+    coefficients = np.asarray(coefficients, dtype=np.float64)
+    field_sums = np.asarray(field_sums, dtype=np.float64)
+    single_state = coefficients.ndim == 2
+    if single_state:
+        coefficients, field_sums = coefficients[None], field_sums[None]
     i0, i1 = planes
     n_points = (i1 - i0) * shape[1] * shape[2]
     voxel = np.ascontiguousarray(voxel, dtype=np.float64)
     inverse = np.linalg.inv(voxel)
     half_width = np.ceil(cutoff * np.linalg.norm(inverse, axis=0)).astype(np.int64)
-    sums = np.empty((n_points, len(sqrt_weights), coefficients.shape[1]), dtype=np.float64)
-    sums[:] = field_sums
+    sums = np.empty((len(coefficients), n_points, len(sqrt_weights), coefficients.shape[2]), dtype=dtype)
     counts = np.zeros(n_points, dtype=np.int32)
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    widths = np.ascontiguousarray(widths, dtype=np.float64)
+    table = radial_table(centers, widths, cutoff, table_step) if table_step > 0 else np.zeros((1, 1, 1))
     _accumulate_sums(
         np.ascontiguousarray(image_positions, dtype=np.float64), np.asarray(image_atoms, dtype=np.int64),
-        np.asarray(atom_species, dtype=np.int64), np.ascontiguousarray(coefficients, dtype=np.float64),
-        np.ascontiguousarray(centers, dtype=np.float64), np.ascontiguousarray(widths, dtype=np.float64),
-        float(cutoff), np.asarray(origin, dtype=np.float64), voxel, inverse, half_width,
+        np.asarray(atom_species, dtype=np.int64), np.ascontiguousarray(coefficients),
+        centers, widths, float(cutoff), table, float(table_step), np.asarray(origin, dtype=np.float64), voxel, inverse, half_width,
         int(i0), int(i1), int(shape[1]), int(shape[2]),
-        np.asarray(exponents, dtype=np.int64), np.asarray(sqrt_weights, dtype=np.float64), sums, counts,
+        np.asarray(exponents, dtype=np.int64), np.asarray(sqrt_weights, dtype=np.float64),
+        np.ascontiguousarray(field_sums, dtype=dtype), sums, counts,
     )
-    return sums, counts
+    return (sums[0] if single_state else sums), counts
 
 
 def gram_terms(sums: np.ndarray, points: np.ndarray, max_l: int, dtype: type = np.float32) -> np.ndarray:
     """G (len(points), (L+1)·K(K+1)/2) of the selected points, as ``gram_terms`` orders them."""
     n_radial = sums.shape[2]
-    first, second = np.triu_indices(n_radial)
     degree_starts = np.array([l * (l + 1) * (l + 2) // 6 for l in range(max_l + 2)], dtype=np.int64)
-    out = np.empty((len(points), (max_l + 1) * len(first)), dtype=dtype)
-    _gram_terms(sums, np.asarray(points, dtype=np.int64), degree_starts, first.astype(np.int64),
-                second.astype(np.int64), out)
+    out = np.empty((len(points), (max_l + 1) * n_radial * (n_radial + 1) // 2), dtype=dtype)
+    _gram_terms(sums, np.asarray(points, dtype=np.int64), degree_starts, out)
     return out

@@ -23,6 +23,7 @@ from .heads import EnergyModel, FireannModel, GhostPointModel
 from .inputs import AtomGraph
 
 DEFAULT_CHUNK_SIZE = 65_536  # grid points per chunk: a few hundred MB at most
+RADIAL_TABLE_STEP = 1e-3  # Å: float32 prediction interpolates the radial functions (error ~1e-7)
 
 
 def model_in_dtype(model: FireannModel, dtype: torch.dtype) -> FireannModel:
@@ -137,32 +138,30 @@ def predict_grid(
         atom_index, _, image_positions = atom_images_near(
             atoms, grid_corners(grid.origin, grid.voxel, grid.shape), cutoff
         )
-        per_state = [
-            (
-                states.species.numpy(),
-                states.coefficients.double().numpy(),
-                features.field_term(stage, states.field[:1].double()).numpy()[0],
-            )
-            for states in context
-        ]
+        species = context[0].species.numpy()
+        coefficients = np.stack([states.coefficients.double().numpy() for states in context])
+        field_sums = np.stack(
+            [features.field_term(stage, states.field[:1].double()).numpy()[0] for states in context]
+        )
         for i0 in range(0, nx, planes_per_chunk):
             i1 = min(nx, i0 + planes_per_chunk)
             chunk_values = values[i0 * plane : i1 * plane]
             chunk_values.fill(0.0)  # no atom within the cutoff: both heads are zero there
-            readouts, occupied = [], None
-            for species, coefficients, field_sums in per_state:
-                sums, counts = grid_neighbour_sums(
-                    image_positions, atom_index, species, coefficients, radial_centers, radial_widths, cutoff,
-                    grid.origin, grid.voxel, grid.shape, (i0, i1), exponents, sqrt_weights, field_sums,
-                )
-                if occupied is None:
-                    occupied = np.flatnonzero(counts)
-                if len(occupied) == 0:
-                    break
-                gram = gram_terms(sums, occupied, features.max_l, dtype=_numpy_dtype(dtype))
-                readouts.append(fused.readout_from_gram(torch.from_numpy(gram)).cpu() - empty_readouts[len(readouts)])
-            if readouts:
-                chunk_values[occupied] = model.combine(readouts).numpy()
+            sums, counts = grid_neighbour_sums(
+                image_positions, atom_index, species, coefficients, radial_centers, radial_widths, cutoff,
+                grid.origin, grid.voxel, grid.shape, (i0, i1), exponents, sqrt_weights, field_sums,
+                dtype=_numpy_dtype(dtype), table_step=RADIAL_TABLE_STEP if dtype == torch.float32 else 0.0,
+            )
+            occupied = np.flatnonzero(counts)
+            if len(occupied) == 0:
+                continue
+            readouts = [
+                fused.readout_from_gram(
+                    torch.from_numpy(gram_terms(state_sums, occupied, features.max_l, dtype=_numpy_dtype(dtype)))
+                ).cpu() - empty
+                for state_sums, empty in zip(sums, empty_readouts)
+            ]
+            chunk_values[occupied] = model.combine(readouts).numpy()
     result = grid.with_values(values.reshape(grid.shape))
     result.metadata["model"] = f"echemml FIREANN {model.head}"
     return result

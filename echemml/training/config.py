@@ -101,7 +101,10 @@ class FitSettings:
         inputs: density files to sample from (for a response: the files in the field).
         references: zero-field density files, one per input (response only).
         field: the field the inputs were computed in, V/Å (response only).
-        candidates: a candidate store (.h5) whose configurations are sampled too.
+        candidates: a candidate store (.h5) whose configurations are sampled too
+            (those whose labels match the head: densities, or responses Δn).
+        names: shell patterns (fnmatch) of the store's configurations to use, e.g.
+            ["train_*"]; empty = all.
         sampler: :class:`echemml.sampler.SamplerSettings` keywords (method, ts_points,
             ts_sigma, lifs_threshold, ...); the method defaults to "ts+lifs".
         workers: sampling processes (1: in this process).
@@ -112,6 +115,7 @@ class FitSettings:
     references: list[str] = dataclasses.field(default_factory=list)
     field: list[float] | None = None
     candidates: str | None = None
+    names: list[str] = dataclasses.field(default_factory=list)
     sampler: dict = dataclasses.field(default_factory=dict)
     workers: int = 1
 

@@ -16,6 +16,7 @@ interrupted training resumes from its checkpoint, so rerunning continues the wor
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from pathlib import Path
 
@@ -34,6 +35,10 @@ from .trainer import CHECKPOINT_NAME, Trainer
 def sample_with_model(settings: FitSettings, model: GhostPointModel) -> list[SampledConfiguration]:
     """The sampling step: every input sampled (TS candidates kept by LIFS on ``model``'s features).
 
+    From a candidate store it takes the configurations that ``settings.names``
+    matches and whose labels are what the model learns (densities for a density
+    model, responses Δn for a response model).
+
     Delegates to :func:`echemml.sampler.sample_configurations`; the configurations
     come back in the order of the inputs, whatever order the workers finish in.
     """
@@ -44,8 +49,14 @@ def sample_with_model(settings: FitSettings, model: GhostPointModel) -> list[Sam
     if settings.inputs:
         sources = sources_from_paths(settings.inputs, settings.references or None, settings.field)
     if settings.candidates:
+        target = "response" if model.head == "response" else "density"
         with CandidateStore(settings.candidates) as store:
-            sources += [Source(candidates=store[name]) for name in store.names()]
+            for name in store.names():
+                if settings.names and not any(fnmatch.fnmatchcase(name, pattern) for pattern in settings.names):
+                    continue
+                candidates = store[name]
+                if candidates.attrs.get("target", "density") == target:
+                    sources.append(Source(candidates=candidates))
     if not sources:
         raise EchemmlError("echemml fit needs fit.inputs (density files) or fit.candidates (a candidate store)")
     try:

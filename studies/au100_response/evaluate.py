@@ -1,0 +1,176 @@
+"""Held-out evaluation of an Au(100) response model against CP2K (the paper's Fig. 6).
+
+Two steps, so that the CP2K runs need not be repeated on a new machine:
+
+1. ``--from-cubes DIR`` reads the CP2K cubes of the held-out slabs
+   (``NAME_E0.cube`` and ``NAME_Ez-0.50.cube`` … written by ``echemml dft cp2k
+   --out DIR``) and writes the compact DFT reference ``reference.json``: per slab
+   and field, the grid geometry, the planar-averaged Δn(z) and its response ESP,
+   the charge transfer and the ESP slope inside the metal. With a model it
+   also reports the whole-grid NMAE of Δn (needs the cubes).
+2. ``--model MODEL`` predicts Δn on each reference grid, compares charge
+   transfer (target: within 2 % of CP2K) and ESP slope inside the metal (target:
+   within 5 % of E_z), and writes ``heldout.json`` and ``fig6_response.png``.
+
+Run from the repository root::
+
+    python studies/au100_response/evaluate.py --from-cubes /work/au100_cubes \
+        --model echemml/pretrained/au100-response.pt
+
+Units: Å, e, V, V/Å, e/Å³.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import ase.io
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from echemml.analysis.balance import neutralize_response  # noqa: E402
+from echemml.analysis.electrostatics import slab_response  # noqa: E402
+from echemml.analysis.metrics import nmae, r2, rmse  # noqa: E402
+from echemml.analysis.plots import save_figure  # noqa: E402
+from echemml.grid import DensityGrid  # noqa: E402
+from echemml.io import read_density  # noqa: E402
+from echemml.io.files import atomic_open  # noqa: E402
+from echemml.model import load_model, predict_grid  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+STRUCTURES = Path("data/au100/structures")
+FIELD_FILE = re.compile(r"^(?P<slab>test_L\d+_\d+)_Ez(?P<field>[-+]\d+\.\d+)\.cube$")
+TRANSFER_TOLERANCE = 0.02  # relative, vs CP2K
+SLOPE_TOLERANCE = 0.05  # relative, vs E_z
+
+
+def reference_from_cubes(cube_dir: Path, model=None) -> list[dict]:
+    """DFT reference numbers (and, with a model, whole-grid Δn metrics) of every held-out cube pair."""
+    entries = []
+    for path in sorted(cube_dir.glob("test_*_Ez*.cube")):
+        match = FIELD_FILE.match(path.name)
+        zero_path = cube_dir / f"{match['slab']}_E0.cube"
+        if not zero_path.exists():
+            continue
+        response = read_density(path).difference(read_density(zero_path))
+        field = [0.0, 0.0, float(match["field"])]
+        numbers = slab_response(response)
+        entry = {
+            "slab": match["slab"],
+            "field_V_per_A": field,
+            "layers": int(re.search(r"_L(\d+)_", match["slab"])[1]),
+            "grid": {"origin": response.origin.tolist(), "voxel": response.voxel.tolist(),
+                     "shape": list(response.shape)},
+            "dft": {**numbers.as_dict(), "z": numbers.z.tolist(), "line_density": numbers.line_density.tolist(),
+                    "esp": numbers.esp.tolist()},
+        }
+        if model is not None:
+            predicted = predict_grid(model, response, field=field)
+            entry["whole_grid"] = {"nmae_percent": nmae(response.values, predicted.values),
+                                   "rmse_e_per_A3": rmse(response.values, predicted.values),
+                                   "r2": r2(response.values, predicted.values)}
+        entries.append(entry)
+    return entries
+
+
+def evaluate(model, reference: list[dict]) -> list[dict]:
+    """Model vs CP2K on every reference slab and field."""
+    results = []
+    for entry in reference:
+        atoms = ase.io.read(STRUCTURES / f"{entry['slab']}.xyz")
+        grid = DensityGrid(atoms, np.zeros(entry["grid"]["shape"], dtype=np.float32),
+                           origin=entry["grid"]["origin"], voxel=np.array(entry["grid"]["voxel"]))
+        predicted = predict_grid(model, grid, field=entry["field_V_per_A"])
+        net = predicted.integral()
+        numbers = slab_response(neutralize_response(predicted)[0])
+        dft = entry["dft"]
+        field_z = entry["field_V_per_A"][2]
+        transfer_error = numbers.transfer_e / dft["transfer_e"] - 1.0
+        slope_error = numbers.esp_slope_inside_V_per_A / field_z - 1.0
+        results.append({
+            "slab": entry["slab"], "layers": entry["layers"], "field_V_per_A": entry["field_V_per_A"],
+            "transfer_e": {"cp2k": dft["transfer_e"], "model": numbers.transfer_e,
+                           "relative_error": transfer_error},
+            "esp_slope_inside_V_per_A": {"cp2k": dft["esp_slope_inside_V_per_A"],
+                                         "model": numbers.esp_slope_inside_V_per_A,
+                                         "relative_error_vs_field": slope_error},
+            "esp_drop_V": {"cp2k": dft["esp_drop_V"], "model": numbers.esp_drop_V},
+            "model_net_e_before_neutralizing": net,
+            "whole_grid_delta_n": entry.get("whole_grid"),
+            "passes": bool(abs(transfer_error) <= TRANSFER_TOLERANCE and abs(slope_error) <= SLOPE_TOLERANCE),
+            "profiles": {"z": numbers.z, "line_density": numbers.line_density, "esp": numbers.esp},
+        })
+    return results
+
+
+def figure(reference: list[dict], results: list[dict], path: Path) -> None:
+    """Fig. 6: planar-averaged Δn and response ESP, CP2K vs model, one column per slab (strongest field)."""
+    strongest = {}
+    for entry, result in zip(reference, results):
+        best = strongest.get(entry["slab"])
+        if best is None or abs(entry["field_V_per_A"][2]) > abs(best[0]["field_V_per_A"][2]):
+            strongest[entry["slab"]] = (entry, result)
+    columns = list(strongest.values())
+    fig, axes = plt.subplots(2, len(columns), figsize=(4.2 * len(columns), 5.5), sharex="col", squeeze=False)
+    for column, (entry, result) in enumerate(columns):
+        atoms = ase.io.read(STRUCTURES / f"{entry['slab']}.xyz")
+        dft, model = entry["dft"], result["profiles"]
+        top, bottom = axes[0, column], axes[1, column]
+        top.plot(dft["z"], dft["line_density"], color="k", lw=1.6, label="CP2K")
+        top.plot(model["z"], model["line_density"], color="tab:red", lw=1.0, ls="--", label="model")
+        bottom.plot(dft["z"], dft["esp"], color="k", lw=1.6, label="CP2K")
+        bottom.plot(model["z"], model["esp"], color="tab:red", lw=1.0, ls="--", label="model")
+        for axis in (top, bottom):
+            for z in np.unique(np.round(atoms.positions[:, 2], 1)):
+                axis.axvline(z, color="gold", lw=0.6, zorder=0)
+        transfer = result["transfer_e"]
+        top.set_title(f"{entry['slab']} ({entry['layers']} layers), E_z = {entry['field_V_per_A'][2]:g} V/Å\n"
+                      f"transfer CP2K {transfer['cp2k']:.4f} e, model {transfer['model']:.4f} e", fontsize=9)
+        bottom.set_xlabel("z (Å)")
+        top.legend(fontsize=8)
+    axes[0, 0].set_ylabel("planar-averaged Δn (e/Å)")
+    axes[1, 0].set_ylabel("response ESP (V)")
+    save_figure(fig, path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--from-cubes", type=Path, metavar="DIR", help="rebuild reference.json from CP2K cubes")
+    parser.add_argument("--model", help="response model file or shipped name")
+    parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: this study's)")
+    args = parser.parse_args()
+    model = load_model(args.model) if args.model else None
+    reference_path = args.out / "reference.json"
+    if args.from_cubes:
+        reference = reference_from_cubes(args.from_cubes, model)
+        with atomic_open(reference_path) as handle:
+            json.dump(reference, handle)
+        print(f"wrote {reference_path}: {len(reference)} held-out slab/field pairs")
+    reference = json.loads(reference_path.read_text())
+    if model is None:
+        return
+    results = evaluate(model, reference)
+    figure(reference, results, args.out / "fig6_response.png")
+    report = [{key: value for key, value in result.items() if key != "profiles"} for result in results]
+    with atomic_open(args.out / "heldout.json") as handle:
+        json.dump({"model": args.model, "command": "python studies/au100_response/evaluate.py "
+                   + (f"--from-cubes {args.from_cubes} " if args.from_cubes else "") + f"--model {args.model}",
+                   "results": report}, handle, indent=1)
+    for result in report:
+        t, s = result["transfer_e"], result["esp_slope_inside_V_per_A"]
+        grid_nmae = (result["whole_grid_delta_n"] or {}).get("nmae_percent")
+        print(f"{result['slab']} E_z {result['field_V_per_A'][2]:+.2f}: transfer CP2K {t['cp2k']:.4f} "
+              f"model {t['model']:.4f} e ({100 * t['relative_error']:+.2f} %), slope {s['model']:+.4f} V/Å "
+              f"(CP2K {s['cp2k']:+.4f}; {100 * s['relative_error_vs_field']:+.2f} % vs E_z)"
+              + (f", whole-grid Δn NMAE {grid_nmae:.1f} %" if grid_nmae is not None else "")
+              + ("  ok" if result["passes"] else "  MISSES"))
+
+
+if __name__ == "__main__":
+    main()
