@@ -9,6 +9,7 @@ standard error and exit with code 2, without a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 from collections.abc import Sequence
@@ -34,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _stop(signum, frame) -> None:
+    """SIGTERM: stop the programs this one started (CP2K under custodian, worker
+    processes), which would otherwise run on, then stop like Ctrl-C."""
+    import psutil
+
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
     raise KeyboardInterrupt
 
 

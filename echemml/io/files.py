@@ -89,6 +89,10 @@ def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
             handle = opener(tmp_name, mode + ("t" if mode == "w" else ""))
         with handle:
             yield handle
+        # mkstemp makes the file private (0600): give it the permissions open() would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_name, 0o666 & ~umask)
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -56,8 +56,8 @@ def reference_from_cubes(cube_dir: Path, model=None) -> list[dict]:
     for path in sorted(cube_dir.glob("test_*_Ez*.cube")):
         match = FIELD_FILE.match(path.name)
         zero_path = cube_dir / f"{match['slab']}_E0.cube"
-        if not zero_path.exists():
-            continue
+        if not zero_path.exists() or not (STRUCTURES / f"{match['slab']}.xyz").exists():
+            continue  # incomplete, or no longer held out
         response = read_density(path).difference(read_density(zero_path))
         field = [0.0, 0.0, float(match["field"])]
         numbers = slab_response(response)
@@ -143,10 +143,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--from-cubes", type=Path, metavar="DIR", help="rebuild reference.json from CP2K cubes")
     parser.add_argument("--model", help="response model file or shipped name")
+    parser.add_argument("--reference", type=Path, default=HERE / "reference.json",
+                        help="compact CP2K reference (default: this study's)")
     parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: this study's)")
     args = parser.parse_args()
     model = load_model(args.model) if args.model else None
-    reference_path = args.out / "reference.json"
+    reference_path = args.reference
     if args.from_cubes:
         reference = reference_from_cubes(args.from_cubes, model)
         with atomic_open(reference_path) as handle:
@@ -155,6 +157,7 @@ def main() -> None:
     reference = json.loads(reference_path.read_text())
     if model is None:
         return
+    args.out.mkdir(parents=True, exist_ok=True)
     results = evaluate(model, reference)
     figure(reference, results, args.out / "fig6_response.png")
     report = [{key: value for key, value in result.items() if key != "profiles"} for result in results]

@@ -33,3 +33,32 @@ def test_h2_in_zero_field_and_a_field_gives_density_and_response_labels(tmp_path
     capsys.readouterr()
     assert main(args) == 0
     assert "1 of 1 structures already done" in capsys.readouterr().out
+
+
+def test_sigterm_stops_the_running_cp2k_too(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+    from ase.build import fcc100
+
+    slab = fcc100("Au", size=(2, 2, 3), vacuum=6.0)
+    slab.pbc = (True, True, False)
+    slab.write(tmp_path / "slab.xyz")
+    command = [sys.executable, "-m", "echemml", "dft", "cp2k", str(tmp_path / "slab.xyz"), "--no-forces",
+               "--threads", "1", "--out", str(tmp_path / "out"), "--quiet"]
+    job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    children = []
+    while time.time() < deadline and not children:
+        children = [c for c in psutil.Process(job.pid).children(recursive=True) if "cp2k" in c.name()]
+        time.sleep(0.5)
+    assert children, "cp2k.psmp never started"
+    job.send_signal(signal.SIGTERM)
+    _, err = job.communicate(timeout=60)
+    assert job.returncode == 130 and "interrupted" in err
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive
+    assert not (tmp_path / "out" / "slab_E0.cube").exists()
