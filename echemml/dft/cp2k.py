@@ -5,7 +5,9 @@ pseudopotentials, CUTOFF 300 / REL_CUTOFF 40, Fermi–Dirac smearing, Broyden
 mixing. A field ε along axis a is a linear external potential φ = −ε_a·x_a with
 the Poisson solver periodic in the other two directions (MT solver), so that the
 periodic images do not depolarise the cell; the cell must be periodic in those
-two directions and have vacuum along a.
+two directions and have vacuum along a — enough that the cell is at least twice
+as long as the density along a, which the MT solver needs to be exact
+(:func:`mt_cell_ratio`; a shorter cell is warned about after the run).
 
 :func:`write_input` gives the input text; :func:`run_cp2k` runs cp2k.psmp in a
 scratch folder (through custodian's Cp2kJob with its error handlers when
@@ -23,6 +25,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +34,7 @@ import numpy as np
 from ase.units import Bohr, Hartree
 
 from ..errors import EchemmlError
+from ..grid import DensityGrid
 from ..io.cube import read_cube
 from .result import DFTResult
 
@@ -263,6 +267,39 @@ def _run(folder: Path, settings: Cp2kSettings) -> None:
         raise Cp2kError(f"CP2K exited with code {completed.returncode}: {_tail(folder / 'cp2k.out')}")
 
 
+MT_VACUUM_LINE_DENSITY = 1e-3  # planes whose line density is below this fraction of the peak count as vacuum
+
+
+def mt_cell_ratio(grid: DensityGrid, axis: int) -> float:
+    """Cell length along a non-periodic grid ``axis`` over the extent of the density along it.
+
+    CP2K's Martyna–Tuckerman solver is exact only when the cell is at least twice
+    as long as the charge density (CP2K manual, &POISSON &MT): a ratio below 2
+    means the electrostatics, and so a field response, carry an artefact. The
+    extent spans the planes whose line density exceeds
+    ``MT_VACUUM_LINE_DENSITY`` of its peak.
+    """
+    positions, line_density = grid.planar_average(axis)
+    spacing = positions[1] - positions[0]
+    dense = np.flatnonzero(line_density > MT_VACUUM_LINE_DENSITY * line_density.max())
+    extent = (dense[-1] - dense[0] + 1) * spacing
+    return len(positions) * spacing / extent
+
+
+def warn_if_mt_cell_is_short(grid: DensityGrid, periodic: str) -> None:
+    """Warn (once per axis) when a non-periodic axis is shorter than twice the density's extent."""
+    for axis in range(3):
+        if _AXES[axis] in periodic.upper():
+            continue
+        ratio = mt_cell_ratio(grid, axis)
+        if ratio < 2.0:
+            warnings.warn(
+                f"CP2K MT Poisson solver: the cell along {_AXES[axis].lower()} is {ratio:.2f}× the extent of the "
+                "density, less than the 2× the solver needs to be exact; add vacuum along that axis",
+                stacklevel=3,
+            )
+
+
 def run_cp2k(
     atoms: ase.Atoms,
     field: np.ndarray | None = None,
@@ -287,6 +324,9 @@ def run_cp2k(
         if not cubes:
             raise Cp2kError(f"CP2K wrote no density cube: {_tail(folder / 'cp2k.out')}")
         grid = read_cube(cubes[-1], pbc=list(atoms.pbc))
+        periodic = re.search(r"PERIODIC (\w+)", (folder / "cp2k.inp").read_text())[1]
+        if periodic != "XYZ":
+            warn_if_mt_cell_is_short(grid, periodic)
         if keep is not None:
             keep = Path(keep)
             keep.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,7 @@ def _accumulate_sums(
     for i in numba.prange(i0, i1):
         gaussian = np.empty(n_radial, dtype=sums.dtype)
         angular = np.empty(n_angular, dtype=sums.dtype)
-        powers = np.ones((3, max_power + 1))
+        powers = np.ones((3, max_power + 1), dtype=sums.dtype)
         row = np.empty((nz, n_states, n_angular, n_radial), dtype=sums.dtype)
         weighted = np.empty((n_states, n_radial), dtype=sums.dtype)
         row_counts = np.zeros(nz, dtype=np.int32)
@@ -214,12 +214,14 @@ def grid_neighbour_sums(
     centers = np.ascontiguousarray(centers, dtype=np.float64)
     widths = np.ascontiguousarray(widths, dtype=np.float64)
     table = radial_table(centers, widths, cutoff, table_step) if table_step > 0 else np.zeros((1, 1, 1))
+    # one floating-point type in the pair loop, so that it vectorizes
+    table = table.astype(dtype)
     _accumulate_sums(
         np.ascontiguousarray(image_positions, dtype=np.float64), np.asarray(image_atoms, dtype=np.int64),
-        np.asarray(atom_species, dtype=np.int64), np.ascontiguousarray(coefficients),
+        np.asarray(atom_species, dtype=np.int64), np.ascontiguousarray(coefficients, dtype=dtype),
         centers, widths, float(cutoff), table, float(table_step), np.asarray(origin, dtype=np.float64), voxel, inverse, half_width,
         int(i0), int(i1), int(shape[1]), int(shape[2]),
-        np.asarray(exponents, dtype=np.int64), np.asarray(sqrt_weights, dtype=np.float64),
+        np.asarray(exponents, dtype=np.int64), np.asarray(sqrt_weights, dtype=dtype),
         np.ascontiguousarray(field_sums, dtype=dtype), sums, counts,
     )
     return (sums[0] if single_state else sums), counts
