@@ -121,9 +121,9 @@ def line_scan_plot(
     for label, values in curves.items():
         top.plot(distance, values, label=label)
     if len(curves) == 2:
-        first, second = curves.values()
+        (first_label, first), (second_label, second) = curves.items()
         bottom.plot(distance, np.asarray(second) - np.asarray(first), color="k", lw=0.8)
-        bottom.set_ylabel("difference")
+        bottom.set_ylabel(f"{second_label} − {first_label}", fontsize=8)
     top.set_ylabel("n (e/Å³)")
     bottom.set_xlabel("distance along the line (Å)")
     top.legend()

@@ -2,7 +2,7 @@
 
 Sources are density files (cube, CHGCAR), (field, zero-field) file pairs for a
 response (``--reference``), or the compact labels of a candidate store
-(``--candidates``). Configurations already in the output (same content hash)
+(``--candidates``, one or more stores). Configurations already in the output (same content hash)
 are skipped, so an interrupted run resumes. Prints, per run, the points kept per
 configuration, the fraction of the grid, and a histogram of the kept densities.
 """
@@ -39,13 +39,15 @@ def feature_model(args: argparse.Namespace):
 
 def _sources(args: argparse.Namespace) -> list[Source]:
     sources = sources_from_paths(args.files, args.reference, args.field) if args.files else []
-    if args.candidates:
-        with CandidateStore(args.candidates) as store:
-            names = args.names or store.names()
-            missing = [name for name in names if name not in store]
-            if missing:
-                raise EchemmlError(f"{args.candidates}: no configurations named {', '.join(missing[:5])}")
+    found: set[str] = set()
+    for path in args.candidates or []:
+        with CandidateStore(path) as store:
+            names = [name for name in store.names() if not args.names or name in args.names]
             sources += [Source(candidates=store[name]) for name in names]
+            found.update(names)
+    missing = sorted(set(args.names or []) - found)
+    if args.candidates and missing:
+        raise EchemmlError(f"{', '.join(args.candidates)}: no configurations named {', '.join(missing[:5])}")
     if not sources:
         raise EchemmlError("nothing to sample: give density files or --candidates STORE.h5")
     return sources
@@ -107,7 +109,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("files", nargs="*", metavar="FILE", help="density files (with --reference: field files)")
-    parser.add_argument("--candidates", metavar="STORE.h5", help="compact DFT labels to sample from")
+    parser.add_argument("--candidates", nargs="+", metavar="STORE.h5", help="compact DFT labels to sample from")
     parser.add_argument("--names", nargs="+", metavar="NAME", help="with --candidates: only these configurations")
     parser.add_argument("--reference", nargs="+", metavar="ZERO", help="zero-field files: sample Δn = FILE − ZERO")
     parser.add_argument("--field", type=float, nargs=3, metavar=("EX", "EY", "EZ"), help="field of the files, V/Å")

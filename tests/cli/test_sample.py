@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from echemml.cli import main
+from echemml.io.candidates import CandidateStore
 from echemml.io.samples import SampleSet
 from tests.conftest import CP2K_WATER_CUBE
 
@@ -24,3 +27,27 @@ def test_missing_file_exits_with_code_2(tmp_path, capsys):
     assert main(["sample", str(tmp_path / "none.cube"), "--method", "ts", "-o", str(tmp_path / "s.h5"),
                  "--workers", "1"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+
+def test_sample_draws_from_several_candidate_stores(tmp_path):
+    """Configurations of every store given to --candidates are sampled (two committed QM9 labels here)."""
+    committed = Path(__file__).parents[2] / "data" / "qm9_train_candidates.h5"
+    stores = [tmp_path / "a.h5", tmp_path / "b.h5"]
+    with CandidateStore(committed) as source:
+        names = source.names()[:2]
+        for name, path in zip(names, stores):
+            with CandidateStore(path, "a") as target:
+                target.add(source[name])
+    out = tmp_path / "samples.h5"
+    assert main(["sample", "--candidates", *map(str, stores), "--method", "ts", "--n-points", "20",
+                 "-o", str(out), "--workers", "1", "--quiet"]) == 0
+    with SampleSet(out) as samples:
+        assert len(samples) == 2 and samples.n_points() == 40
+
+
+def test_unknown_candidate_name_exits_with_code_2(tmp_path, capsys):
+    committed = Path(__file__).parents[2] / "data" / "qm9_train_candidates.h5"
+    assert main(["sample", "--candidates", str(committed), "--names", "qm9_999999", "--method", "ts",
+                 "-o", str(tmp_path / "s.h5"), "--workers", "1"]) == 2
+    assert "no configurations named qm9_999999" in capsys.readouterr().err
