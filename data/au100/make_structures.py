@@ -1,11 +1,16 @@
 """Write the Au(100) slab configurations of the response data set (extxyz, Å).
 
-2×2 Au(100) slabs (a = 4.08 Å), 8 Å of vacuum on each side, pbc T T F, atoms
-rattled with a Gaussian of 0.05 Å (seeded). Training: 3, 4 and 5 layers, six
-rattled copies each (not all labelled yet), and one 6-layer slab. Held out: two
-more rattled 4-layer slabs and one 7-layer slab (a thickness training never sees).
+2×2 Au(100) slabs (a = 4.08 Å), pbc T T F, atoms rattled with a Gaussian of
+0.05 Å (seeded). ``structures/``: 8 Å of vacuum on each side (the data of the
+shipped au100-response model). ``structures_mt/``: the same slabs with vacuum
+0.55·t + 6.5 Å per side for a slab t Å thick (L3 8.7 … L7 13.2 Å), so that the
+cell is ≥ 2.1× the density along z, as CP2K's MT Poisson solver needs (with 8 Å
+the 6- and 7-layer cells are only 1.7× and their screening charge is off).
+Training: 3, 4 and 5 layers, six rattled copies each (not all labelled), and one
+6-layer slab. Held out: two more rattled 4-layer slabs and one 7-layer slab (a
+thickness training never sees).
 
-    python data/au100/make_structures.py      # writes data/au100/structures/*.xyz
+    python data/au100/make_structures.py      # writes structures/*.xyz and structures_mt/*.xyz
 
 The CP2K labels then come from two resumable commands (PBE, DZVP-MOLOPT-SR-GTH,
 GTH-PBE-q11, 300 Ry; 3–16 min per SCF on one core, longer for thicker slabs).
@@ -17,6 +22,10 @@ Training slabs are kept as compact labels (candidate points of n_0 and of
         --field 0 0 -0.5 --field 0 0 -1 --no-forces --threads 1 --candidates data/au100_response.h5
     OMP_NUM_THREADS=1 echemml dft cp2k data/au100/structures/test_*.xyz \
         --field 0 0 -0.5 --field 0 0 -1 --no-forces --threads 1 --out au100_cubes
+
+and for the MT-safe set the same commands on ``structures_mt/`` into a new store,
+``data/au100_response_mt.h5``, and ``au100_mt_cubes`` (stores resume by
+configuration name, so the two sets must not share one).
 """
 
 from pathlib import Path
@@ -29,25 +38,36 @@ VACUUM = 8.0  # Å
 RATTLE = 0.05  # Å
 
 
-def slab(layers: int, seed: int | None):
-    atoms = fcc100("Au", size=(2, 2, layers), a=LATTICE, vacuum=VACUUM)
+def mt_vacuum(layers: int) -> float:
+    """Vacuum per side (Å) that keeps the cell ≥ 2.1× the density extent of a ``layers``-layer slab."""
+    thickness = (layers - 1) * LATTICE / 2
+    return round(0.55 * thickness + 6.5, 1)
+
+
+def slab(layers: int, seed: int | None, vacuum: float = VACUUM):
+    atoms = fcc100("Au", size=(2, 2, layers), a=LATTICE, vacuum=vacuum)
     atoms.pbc = [True, True, False]
     if seed is not None:
         atoms.rattle(stdev=RATTLE, seed=seed)
     return atoms
 
 
-def main() -> None:
-    folder = HERE / "structures"
+def write_set(folder: Path, vacuum) -> None:
+    """Every slab of the data set into ``folder``; ``vacuum(layers)`` gives Å per side."""
     folder.mkdir(exist_ok=True)
     for layers in (3, 4, 5):
         for copy in range(6):
-            slab(layers, seed=100 * layers + copy).write(folder / f"train_L{layers}_{copy}.xyz")
+            slab(layers, 100 * layers + copy, vacuum(layers)).write(folder / f"train_L{layers}_{copy}.xyz")
     # The 6-layer slab was labelled first as a held-out thickness; the shipped model trains on it.
-    slab(6, seed=2000).write(folder / "train_L6_0.xyz")
+    slab(6, 2000, vacuum(6)).write(folder / "train_L6_0.xyz")
     for copy in range(2):
-        slab(4, seed=1000 + copy).write(folder / f"test_L4_{copy}.xyz")
-    slab(7, seed=3000).write(folder / "test_L7_0.xyz")
+        slab(4, 1000 + copy, vacuum(4)).write(folder / f"test_L4_{copy}.xyz")
+    slab(7, 3000, vacuum(7)).write(folder / "test_L7_0.xyz")
+
+
+def main() -> None:
+    write_set(HERE / "structures", lambda layers: VACUUM)
+    write_set(HERE / "structures_mt", mt_vacuum)
 
 
 if __name__ == "__main__":
