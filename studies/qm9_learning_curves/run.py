@@ -30,6 +30,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
@@ -142,6 +143,11 @@ def plot(results: dict, path: Path) -> None:
                       label=method.upper() if method != "random" else "random")
     axes.set_xscale("log")
     axes.set_yscale("log")
+    axes.set_xticks([5, 10, 20, 40, 100, 200, 400, 1000])
+    axes.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    for axis in (axes.xaxis, axes.yaxis):
+        axis.set_major_formatter(ScalarFormatter())
+        axis.set_minor_formatter(NullFormatter())
     axes.set_xlabel("average sampled points per molecule")
     axes.set_ylabel(f"test NMAE (%), {results['test_molecules']} molecules")
     axes.set_title(f"QM9, {results['training_molecules']} training molecules")
