@@ -11,7 +11,7 @@ for TS+LIFS the LIFS threshold sets the size and the measured average is plotted
 It first samples and trains every run (cheapest first), then evaluates them all
 once the test cubes exist. Every step resumes: samples and evaluations are
 skipped when present, training continues from its checkpoint, and the training
-molecules are frozen in ``OUT/training_molecules.txt`` on the first call (the
+molecules are frozen in ``training_molecules.txt`` (here, committed) on the first call (the
 label store grows across sessions). Run from the repository root::
 
     echemml dft pyscf --qm9 100001-120000 --qm9-sample 50 --seed 1 --no-forces --out runs/qm9_test
@@ -67,14 +67,14 @@ def runs() -> list[tuple[str, str, SamplerSettings]]:
     return table
 
 
-def training_names(store_path: Path, molecules: int, out: Path) -> list[str]:
+def training_names(store_path: Path, molecules: int) -> list[str]:
     """The training molecules of every run: QM9 indices ≤ 100000 from the store, frozen on first use.
 
     The store keeps growing across sessions, so the names chosen by the first
-    call are written to ``OUT/training_molecules.txt`` and reused by later calls:
-    every run of the study trains on the same molecules.
+    call are written to ``training_molecules.txt`` next to this script (committed)
+    and reused by later calls: every run of the study trains on the same molecules.
     """
-    frozen = out / "training_molecules.txt"
+    frozen = HERE / "training_molecules.txt"
     if frozen.exists():
         names = frozen.read_text().split()
         if len(names) != molecules:
@@ -85,7 +85,6 @@ def training_names(store_path: Path, molecules: int, out: Path) -> list[str]:
     if len(names) < molecules:
         raise SystemExit(f"{store_path}: {len(names)} QM9 training molecules, {molecules} asked for")
     names = names[:molecules]
-    out.mkdir(parents=True, exist_ok=True)
     with atomic_open(frozen) as handle:
         handle.write("\n".join(names) + "\n")
     return names
@@ -173,7 +172,7 @@ def main() -> None:
     test_files = sorted(args.test_dir.glob("qm9_*.cube")) if args.test_dir else []
     if any(int(path.stem.split("_")[1]) <= 100000 for path in test_files):
         raise SystemExit(f"{args.test_dir}: test molecules must come from QM9 100001–120000")
-    names = training_names(args.candidates, args.molecules, args.out)
+    names = training_names(args.candidates, args.molecules)
     chosen = [run for run in runs() if not args.only or run[1] in args.only]
 
     lifs_model = initial_model(config)
