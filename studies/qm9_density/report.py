@@ -29,7 +29,6 @@ import torch
 from tqdm import tqdm
 
 from echemml.analysis.bader import valence_counts
-from echemml.analysis.metrics import nmae
 from echemml.analysis.plots import line_scan_plot, parity_plot
 from echemml.analysis.profiles import line_scan
 from echemml.io import read_density
@@ -39,6 +38,7 @@ from echemml.model import load_model
 from echemml.model.prediction import predict_grid, predict_points
 from echemml.pretrained import model_path
 from echemml.training.data import split_points
+from echemml.training.evaluation import compare
 
 SCAN_EXTENSION = 1.5  # Å beyond each end atom
 
@@ -95,11 +95,11 @@ def main() -> None:
         reference = read_density(path)
         predicted = predict_grid(model, reference)
         valence = float(valence_counts(reference).sum())
+        row = compare(reference, predicted, path.name)
         rows.append({
-            "file": path.name, "atoms": len(reference.atoms), "formula": reference.atoms.get_chemical_formula(),
-            "nmae": nmae(reference.values, predicted.values), "valence_electrons": valence,
-            "electrons_dft": reference.integral(), "electrons_model": predicted.integral(),
-            "electron_error_percent": 100.0 * (predicted.integral() - valence) / valence,
+            **row, "atoms": len(reference.atoms), "formula": reference.atoms.get_chemical_formula(),
+            "valence_electrons": valence,
+            "electron_error_percent": 100.0 * (row["electrons_pred"] - valence) / valence,
         })
         test_reference.append(reference.values.ravel())
         test_predicted.append(predicted.values.ravel())

@@ -78,7 +78,7 @@ def training_names(store_path: Path, molecules: int) -> list[str]:
     if frozen.exists():
         names = frozen.read_text().split()
         if len(names) != molecules:
-            raise SystemExit(f"{frozen}: {len(names)} molecules, but --molecules {molecules}; use a new --out")
+            raise SystemExit(f"{frozen}: {len(names)} molecules, but --molecules {molecules}")
         return names
     with CandidateStore(store_path) as store:
         names = [name for name in store.names() if name.startswith("qm9_") and int(name[4:]) <= 100000]
@@ -213,6 +213,7 @@ def main() -> None:
     with atomic_open(HERE / "learning_curves.json") as handle:
         json.dump(results, handle, indent=1)
     plot(results, HERE / "learning_curves.png")
+
 
 if __name__ == "__main__":
     main()

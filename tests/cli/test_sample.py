@@ -9,6 +9,8 @@ from echemml.io.candidates import CandidateStore
 from echemml.io.samples import SampleSet
 from tests.conftest import CP2K_WATER_CUBE
 
+QM9_LABELS = Path(__file__).parents[2] / "data" / "qm9_train_candidates.h5"  # committed PySCF labels
+
 
 def test_sample_writes_a_set_and_skips_known_configurations(tmp_path, capsys):
     out = tmp_path / "samples.h5"
@@ -29,12 +31,10 @@ def test_missing_file_exits_with_code_2(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
-
 def test_sample_draws_from_several_candidate_stores(tmp_path):
     """Configurations of every store given to --candidates are sampled (two committed QM9 labels here)."""
-    committed = Path(__file__).parents[2] / "data" / "qm9_train_candidates.h5"
     stores = [tmp_path / "a.h5", tmp_path / "b.h5"]
-    with CandidateStore(committed) as source:
+    with CandidateStore(QM9_LABELS) as source:
         names = source.names()[:2]
         for name, path in zip(names, stores):
             with CandidateStore(path, "a") as target:
@@ -47,7 +47,6 @@ def test_sample_draws_from_several_candidate_stores(tmp_path):
 
 
 def test_unknown_candidate_name_exits_with_code_2(tmp_path, capsys):
-    committed = Path(__file__).parents[2] / "data" / "qm9_train_candidates.h5"
-    assert main(["sample", "--candidates", str(committed), "--names", "qm9_999999", "--method", "ts",
+    assert main(["sample", "--candidates", str(QM9_LABELS), "--names", "qm9_999999", "--method", "ts",
                  "-o", str(tmp_path / "s.h5"), "--workers", "1"]) == 2
     assert "no configurations named qm9_999999" in capsys.readouterr().err
