@@ -206,7 +206,9 @@ def main() -> None:
                 json.dump({"method": method, "name": name, "points": mean_points(args.out / name / "samples.h5"),
                            "mean_nmae": scores["mean_nmae"], "files": scores["files"]}, handle, indent=1)
         row = json.loads(report.read_text())
-        results["runs"].append({key: row[key] for key in ("method", "name", "points", "mean_nmae")})
+        electron_errors = [100.0 * (f["electrons_pred"] - f["electrons_ref"]) / f["electrons_ref"] for f in row["files"]]
+        results["runs"].append({**{key: row[key] for key in ("method", "name", "points", "mean_nmae")},
+                                "mean_electron_error_percent": float(np.mean(electron_errors))})
         print(f"{name:>14}: {row['points']:7.1f} points/molecule, test NMAE {row['mean_nmae']:.2f} %", flush=True)
     results["complete"] = len(results["runs"]) == len(runs())
     results["claim"] = claim(results["runs"])
