@@ -54,7 +54,10 @@ from echemml.training.evaluation import compare  # noqa: E402
 from echemml.training.fit import initial_model  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-POINTS = (10, 20, 40, 100, 200, 400, 1000)  # random and TS, per molecule
+# Random and TS, points per molecule. The example sizes end at 1000, but on 2 cores the
+# two 1000-point runs cost ~1.5 h of training (more than every other run together) for a size
+# the paper's claim does not use (TS+LIFS ≤ 40 vs TS 400): they are left out.
+POINTS = (10, 20, 40, 100, 200, 400)
 # TS+LIFS: the higher the threshold the fewer points; on a fresh model's 108 features these keep
 # about 5, 16, 33, 50, 70, 84 and 100 of 1000 TS candidates per molecule (LIFS cannot exceed the rank, 108).
 LIFS_THRESHOLDS = (0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0001)
@@ -194,7 +197,7 @@ def plot(results: dict, path: Path) -> None:
                       label=labels[method])
     axes.set_xscale("log")
     axes.set_yscale("log")
-    axes.set_xticks([5, 10, 20, 40, 100, 200, 400, 1000])
+    axes.set_xticks([5, 10, 20, 40, 100, 200, 400])
     axes.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     for axis in (axes.xaxis, axes.yaxis):
         axis.set_major_formatter(ScalarFormatter())
@@ -202,7 +205,7 @@ def plot(results: dict, path: Path) -> None:
     axes.set_xlabel("average sampled points per molecule")
     axes.set_ylabel(f"test NMAE (%), {results['test_molecules']} molecules")
     axes.set_title(f"QM9, {results['training_molecules']} training molecules")
-    axes.legend()
+    axes.legend(loc="upper right", fontsize="small")
     save_figure(figure, path)
 
 
