@@ -105,7 +105,7 @@ def main() -> None:
     responses = {f"spacing_{spacing:g}": time_response(args.model, args.slab, spacing) for spacing in SPACINGS}
     cp2k = time_cp2k(slab)
     result = {
-        "command": "python " + " ".join([str(Path(sys.argv[0]).resolve().relative_to(REPOSITORY)), *sys.argv[1:]]),
+        "command": "python " + " ".join([str(Path(__file__).resolve().relative_to(REPOSITORY)), *sys.argv[1:]]),
         "machine": {"cpu": cpu_name(), "cpus": os.cpu_count(), "threads": THREADS,
                     "python": platform.python_version(), "load_average_at_end": list(os.getloadavg())},
         "slab": f"{args.slab.relative_to(REPOSITORY) if args.slab.is_absolute() else args.slab} "
