@@ -73,14 +73,16 @@ def runs() -> list[tuple[str, str, SamplerSettings]]:
     small sizes before it spends hours on the large ones. The uniform-share curve
     came last, after the others had been trained.
     """
-    table = [("ts+lifs", f"tslifs_{threshold:g}", SamplerSettings(
-        method="ts+lifs", ts_points=1000, ts_sigma=30.0, lifs_threshold=threshold)) for threshold in LIFS_THRESHOLDS]
+    def lifs(threshold: float, uniform_fraction: float = 0.0) -> SamplerSettings:
+        return SamplerSettings(method="ts+lifs", ts_points=1000, ts_sigma=30.0, lifs_threshold=threshold,
+                               uniform_fraction=uniform_fraction)
+
+    table = [("ts+lifs", f"tslifs_{threshold:g}", lifs(threshold)) for threshold in LIFS_THRESHOLDS]
     for points in POINTS:
         table.append(("random", f"random_{points}", SamplerSettings(method="random", n_points=points)))
         table.append(("ts", f"ts_{points}", SamplerSettings(method="ts", n_points=points, ts_sigma=30.0)))
-    table += [("ts+lifs+uniform", f"tslifs_u{UNIFORM_FRACTION:g}_{threshold:g}", SamplerSettings(
-        method="ts+lifs", ts_points=1000, ts_sigma=30.0, lifs_threshold=threshold,
-        uniform_fraction=UNIFORM_FRACTION)) for threshold in LIFS_THRESHOLDS]
+    table += [("ts+lifs+uniform", f"tslifs_u{UNIFORM_FRACTION:g}_{threshold:g}", lifs(threshold, UNIFORM_FRACTION))
+              for threshold in LIFS_THRESHOLDS]
     return table
 
 
