@@ -20,6 +20,7 @@ from ..errors import EchemmlError, InputFileError
 DEFAULT_CONFIG_FILE = Path(__file__).with_name("qm9.yaml")
 HEAD_NAMES = ("density", "response")
 DTYPE_NAMES = ("float32", "float64")
+LOSS_NAMES = ("mse", "mae")
 
 
 @dataclass
@@ -63,6 +64,9 @@ class TrainingSettings:
         grad_clip: maximum gradient norm (None: no clipping).
         ema_decay: decay of an exponential moving average of the weights used for
             validation and the saved model (None: no EMA).
+        loss: "mse" (the paper's squared error) or "mae" (absolute error, the
+            measure NMAE takes over the whole grid), of the targets divided by
+            their standard deviation.
         loss_weights: weight of each configuration's points in the loss, by its
             name in the sample set (others weigh 1).
         checkpoint_every: epochs between checkpoints (one is always written at the end).
@@ -85,6 +89,7 @@ class TrainingSettings:
     seed: int = 0
     grad_clip: float | None = None
     ema_decay: float | None = None
+    loss: str = "mse"
     loss_weights: dict[str, float] = field(default_factory=dict)
     checkpoint_every: int = 10
     dtype: str = "float32"
@@ -166,6 +171,8 @@ class Config:
             problems.append(f"head must be one of {', '.join(HEAD_NAMES)}, got {self.head!r}")
         if t.dtype not in DTYPE_NAMES:
             problems.append(f"training.dtype must be one of {', '.join(DTYPE_NAMES)}, got {t.dtype!r}")
+        if t.loss not in LOSS_NAMES:
+            problems.append(f"training.loss must be one of {', '.join(LOSS_NAMES)}, got {t.loss!r}")
         if not 0.0 < t.validation_fraction < 1.0:
             problems.append("training.validation_fraction must lie in (0, 1)")
         if not 0.0 < t.lr_factor < 1.0:

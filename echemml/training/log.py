@@ -1,6 +1,6 @@
 """The training log: one row per epoch, written as CSV and drawn as a learning curve.
 
-Columns: epoch, train_loss and val_loss (weighted mean squared error of the
+Columns: epoch, train_loss and val_loss (weighted mean squared, or absolute, error of the
 targets divided by their standard deviation, dimensionless), val_rmse (e/Å³),
 lr (learning rate after the epoch), seconds (wall time of the epoch, s).
 The whole history travels in the checkpoint, so a resumed run rewrites the

@@ -3,8 +3,8 @@
 The schedule is the paper's (Feng, Zhang & Jiang, JCTC 2025, Sec. 2): AdamW,
 learning rate × ``lr_factor`` when the validation loss has not improved for
 ``patience`` epochs, stop once it falls below ``min_lr`` (or at an epoch or
-time budget). The loss is the weighted mean squared error of the targets
-divided by their standard deviation (set from the training targets at the start
+time budget). The loss is the weighted mean squared (or, with ``loss: mae``,
+absolute) error of the targets divided by their standard deviation (set from the training targets at the start
 of a fresh run and stored in the model). A non-finite loss reloads the best
 weights so far and lowers the learning rate instead of poisoning the run.
 
@@ -349,7 +349,7 @@ class Trainer:
         batches = self._batches(self.train_set, epoch, shuffle=True)
         for number in range(p.batch, len(batches)):
             batch = collate([self.train_set[i] for i in batches[number]]).to_device(self.device)
-            weighted_error = (batch.weights * self._normalised_error(network, batch) ** 2).sum()
+            weighted_error = (batch.weights * self._penalty(self._normalised_error(network, batch))).sum()
             local = torch.stack(
                 [weighted_error.detach().double(), batch.weights.sum().double(),
                  torch.tensor(float(self._stop_requested), dtype=torch.float64, device=self.device)]
@@ -382,6 +382,10 @@ class Trainer:
         predicted = network(batch.graph, batch.ghosts)
         return (predicted - batch.targets) / self.model.target_std.to(predicted.dtype)
 
+    def _penalty(self, normalised_error: torch.Tensor) -> torch.Tensor:
+        """Each point's loss: the squared or absolute normalised error (``training.loss``)."""
+        return normalised_error.abs() if self.config.training.loss == "mae" else normalised_error**2
+
     def _recover_from_blow_up(self) -> None:
         """A non-finite loss: back to the best weights so far, learning rate × lr_factor."""
         self.model.load_state_dict(self.best_state)
@@ -403,7 +407,7 @@ class Trainer:
             residual = (evaluated(batch.graph, batch.ghosts) - batch.targets).double()
             spread = float(self.model.target_std)
             local += torch.stack(
-                [(batch.weights.double() * (residual / spread) ** 2).sum(), batch.weights.double().sum(),
+                [(batch.weights.double() * self._penalty(residual / spread)).sum(), batch.weights.double().sum(),
                  (residual**2).sum()]
             )
         self.model.train()

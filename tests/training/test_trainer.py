@@ -156,6 +156,27 @@ def test_ema_and_gradient_clipping_and_loss_weights_run(toy_sample_file, tmp_pat
         np.testing.assert_allclose(saved.state_dict()[key].numpy(), value.float().numpy())
 
 
+def test_mae_loss_is_the_mean_absolute_normalised_error(toy_sample_file, tmp_path):
+    """training.loss: mae — the logged validation loss is mean |model − target| / target spread."""
+    trainer = Trainer(small_config(max_epochs=2, loss="mae"), toy_sample_file, tmp_path, progress_bar=False)
+    trainer.train()
+    model = load_model(tmp_path / "model.pt")
+    predicted = np.concatenate(
+        [predict_points(model, sample.atoms, item.ghosts.positions.numpy())
+         for sample, item in zip(_configurations(toy_sample_file), trainer.validation_set)]
+    )
+    expected = np.mean(np.abs(predicted - trainer.validation_set.targets())) / float(model.target_std)
+    assert model.metadata["best_val_loss"] == pytest.approx(expected, rel=1e-4)
+    assert expected != pytest.approx(np.mean(((predicted - trainer.validation_set.targets()) / float(model.target_std)) ** 2))
+
+
+def test_unknown_loss_is_refused(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("training:\n  loss: huber\n")
+    with pytest.raises(InputFileError, match="bad.yaml: training.loss must be one of mse, mae"):
+        load_config(path)
+
+
 def test_corrupt_checkpoint_names_the_file(toy_sample_file, tmp_path):
     Trainer(small_config(max_epochs=1), toy_sample_file, tmp_path, progress_bar=False).train()
     checkpoint = tmp_path / "checkpoint.pt"
