@@ -43,9 +43,10 @@ def test_train_from_a_yaml_config(toy_sample_file, tmp_path, capsys):
     config = tmp_path / "run.yaml"
     config.write_text(yaml.safe_dump({"samples": str(toy_sample_file), "model": {"n_radial": 4, "n_iterations": 1},
                                       "training": {"max_epochs": 1, "batch_size": 4}}))
-    assert main(["train", str(config), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert main(["train", str(config), "--out", str(tmp_path / "run"), "--loss", "mae", "--quiet"]) == 0
     written = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
     assert written["model"]["n_radial"] == 4 and written["training"]["batch_size"] == 4
+    assert written["training"]["loss"] == "mae"  # the option overrides the file
 
 
 def test_bad_inputs_give_one_line_errors(toy_sample_file, tmp_path, capsys):
