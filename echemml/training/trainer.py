@@ -4,9 +4,10 @@ The schedule is the paper's (Feng, Zhang & Jiang, JCTC 2025, Sec. 2): AdamW,
 learning rate × ``lr_factor`` when the validation loss has not improved for
 ``patience`` epochs, stop once it falls below ``min_lr`` (or at an epoch or
 time budget). The loss is the weighted mean squared (or, with ``loss: mae``,
-absolute) error of the targets divided by their standard deviation (set from the training targets at the start
-of a fresh run and stored in the model). A non-finite loss reloads the best
-weights so far and lowers the learning rate instead of poisoning the run.
+absolute) error of the targets divided by their standard deviation (set from
+the training targets at the start of a fresh run and stored in the model). A
+non-finite loss reloads the best weights so far and lowers the learning rate
+instead of poisoning the run.
 
 Each epoch's batch order comes from a DistributedSampler seeded with
 (seed + epoch), so a run resumed from any checkpoint — even one written in the

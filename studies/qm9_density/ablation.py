@@ -31,14 +31,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from echemml.io import read_density
 from echemml.io.candidates import CandidateStore
 from echemml.io.files import atomic_open
 from echemml.io.samples import SampleSet
 from echemml.model import load_model
-from echemml.model.prediction import predict_grid, predict_points
+from echemml.model.prediction import predict_points
 from echemml.training import Trainer, load_config
-from echemml.training.evaluation import compare
+from echemml.training.evaluation import evaluate
 from echemml.training.trainer import CHECKPOINT_NAME
 
 HERE = Path(__file__).resolve().parent
@@ -102,10 +101,7 @@ def run_variant(name: str, args) -> dict:
             Trainer(config, samples, run_dir, progress_bar=False).train()
     model = load_model(run_dir / "model.pt")
     names = FROZEN.read_text().split()[:molecules]
-    tests = []
-    for path in sorted(args.test_dir.glob("qm9_*.cube"))[:TEST_MOLECULES]:
-        reference = read_density(path)
-        tests.append(compare(reference, predict_grid(model, reference), str(path)))
+    tests = evaluate(model, sorted(args.test_dir.glob("qm9_*.cube"))[:TEST_MOLECULES])["files"]
     result = {
         "name": name, "training_molecules": molecules, "model": model_sizes, "training": training,
         "n_params": sum(parameter.numel() for parameter in model.parameters()),

@@ -165,9 +165,10 @@ def test_mae_loss_is_the_mean_absolute_normalised_error(toy_sample_file, tmp_pat
         [predict_points(model, sample.atoms, item.ghosts.positions.numpy())
          for sample, item in zip(_configurations(toy_sample_file), trainer.validation_set)]
     )
-    expected = np.mean(np.abs(predicted - trainer.validation_set.targets())) / float(model.target_std)
+    normalised = (predicted - trainer.validation_set.targets()) / float(model.target_std)
+    expected = np.mean(np.abs(normalised))
     assert model.metadata["best_val_loss"] == pytest.approx(expected, rel=1e-4)
-    assert expected != pytest.approx(np.mean(((predicted - trainer.validation_set.targets()) / float(model.target_std)) ** 2))
+    assert expected != pytest.approx(np.mean(normalised**2))
 
 
 def test_unknown_loss_is_refused(tmp_path):
