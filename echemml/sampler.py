@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
-import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -32,6 +31,7 @@ from .grid import DensityGrid
 from .io import read_density
 from .io.candidates import Candidates
 from .io.samples import SampledConfiguration, file_sha256
+from .parallel import map_unordered
 from .sampling import lifs_select, random_sampling, targeted_sampling
 
 METHODS = ("random", "ts", "ts+lifs")
@@ -219,26 +219,7 @@ def sample_configurations(
     """
     if settings.method == "ts+lifs" and model is None:
         raise ValueError("ts+lifs sampling needs a model whose ghost-point features LIFS screens")
-    if executor is not None and hasattr(executor, "get_executor"):
-        executor = executor.get_executor()
-    if executor is None and (workers or os.cpu_count() or 1) <= 1:
-        for source in sources:
-            yield source, sample_source(source, settings, model)
-        return
-    own = executor is None
-    # spawn, not fork: a forked child inherits torch's OpenMP thread pool in an unusable
-    # state and hangs in its first parallel region
-    pool = (
-        concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        if own else executor
-    )
-    try:
-        futures = {pool.submit(sample_source, source, settings, model): source for source in sources}
-        for future in concurrent.futures.as_completed(futures):
-            yield futures[future], future.result()
-    finally:
-        if own:
-            pool.shutdown(cancel_futures=True)
+    yield from map_unordered(sample_source, sources, settings, model, executor=executor, workers=workers)
 
 
 def sources_from_paths(

@@ -70,47 +70,52 @@ def _done(stem: str, out: Path | None, store: CandidateStore | None) -> bool:
 
 
 def run_pyscf_batch(args: argparse.Namespace) -> int:
-    from ..dft.pyscf import PySCFSettings, run_pyscf
+    from ..dft.labelling import LabelJob, is_labelled, label_molecules
+    from ..dft.pyscf import PySCFSettings
 
     if args.out is None and args.candidates is None:
         raise EchemmlError("say where results go: --out DIR and/or --candidates FILE.h5")
-    settings = PySCFSettings(
-        basis=args.basis, xc=args.xc, grid_level=args.grid_level, spacing=args.spacing, margin=args.margin
+    if args.workers < 1:
+        raise EchemmlError(f"--workers {args.workers}: give at least 1")
+    job = LabelJob(
+        settings=PySCFSettings(
+            basis=args.basis, xc=args.xc, grid_level=args.grid_level, spacing=args.spacing, margin=args.margin
+        ),
+        field=tuple(args.field) if args.field else None,
+        compute_forces=not args.no_forces,
+        out=None if args.out is None else Path(args.out),
+        keep_candidates=args.candidates is not None,
+        random_points=args.random_points,
+        ts_points=args.ts_points,
+        ts_sigma=args.ts_sigma,
+        seed=args.seed,
+        threads=args.threads,
     )
     structures = _structures(args)
-    out = None if args.out is None else Path(args.out)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+    executor = None
+    if args.dask:
+        from dask.distributed import Client
+
+        executor = Client(args.dask)
     store = None if args.candidates is None else CandidateStore(args.candidates, "a")
-    field = np.array(args.field, dtype=float) if args.field else None
     try:
-        todo = {stem: atoms for stem, atoms in structures.items() if not _done(stem, out, store)}
-        skipped = len(structures) - len(todo)
-        if skipped:
-            print(f"{skipped} of {len(structures)} already done, skipping them")
+        todo = {stem: atoms for stem, atoms in structures.items() if not is_labelled(stem, job, store)}
+        if len(todo) < len(structures):
+            print(f"{len(structures) - len(todo)} of {len(structures)} already done, skipping them")
         failed = []
-        with tqdm(todo.items(), total=len(todo), unit="mol", disable=args.quiet or not todo) as bar:
-            for stem, atoms in bar:
-                bar.set_postfix_str(f"{stem} {atoms.get_chemical_formula()}")
-                result = run_pyscf(atoms, field=field, settings=settings, compute_forces=not args.no_forces)
-                summary = {"name": stem, **result.summary(), "qm9_index": atoms.info.get("qm9_index")}
-                if not result.converged:
-                    failed.append(stem)
-                    if out is not None:
-                        with atomic_open(out / f"{stem}.failed.json") as handle:
-                            json.dump({**summary, "error": "SCF did not converge"}, handle, indent=1)
-                    continue
-                if store is not None and stem not in store:
-                    store.add(_candidates(stem, result, args))
-                if out is not None:
-                    with atomic_open(out / f"{stem}.json") as handle:
-                        json.dump(summary, handle, indent=1)
-                    write_density(result.grid, out / f"{stem}.cube")
+        with tqdm(total=len(todo), unit="mol", disable=args.quiet or not todo) as bar:
+            for label in label_molecules(todo, job, store, executor=executor, workers=args.workers):
+                if not label.converged:
+                    failed.append(label.name)
+                bar.set_postfix_str(f"{label.name} {label.record['formula']}")
+                bar.update()
     finally:
         if store is not None:
             store.close()
+        if executor is not None:
+            executor.close()
     print(f"labelled {len(todo) - len(failed)} molecules" + "".join(
-        f"; {kind} in {where}" for kind, where in (("densities", out), ("candidates", args.candidates)) if where
+        f"; {kind} in {where}" for kind, where in (("densities", args.out), ("candidates", args.candidates)) if where
     ))
     if failed:
         print(f"SCF did not converge for {len(failed)}: {', '.join(failed)}")
@@ -181,29 +186,6 @@ def run_cp2k_batch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _candidates(stem: str, result, args: argparse.Namespace):
-    """Compact labels of one PySCF result: random- and TS-order candidates."""
-    seed = int(result.grid.atoms.info.get("qm9_index", 0)) + args.seed
-    return candidates_from_grid(
-        stem,
-        result.grid,
-        n_random=args.random_points,
-        n_ts=args.ts_points,
-        ts_sigma=args.ts_sigma,
-        seed=seed,
-        field=result.field,
-        forces=result.forces,
-        attrs={
-            "code": "pyscf",
-            "settings": json.dumps(result.parameters),
-            "energy_eV": result.energy,
-            "n_valence": result.n_valence,
-            "electrons_on_grid": result.grid.integral(),
-            "scf_seconds": result.timings.get("scf"),
-        },
-    )
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("dft", help="label structures with a DFT code", description=__doc__)
     codes = parser.add_subparsers(dest="code", metavar="CODE", required=True)
@@ -233,6 +215,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pyscf.add_argument("--xc", default="pbe")
     pyscf.add_argument("--grid-level", type=int, default=2, help="PySCF integration grid level")
     pyscf.add_argument("--no-forces", action="store_true", help="skip the force calculation")
+    pyscf.add_argument("--workers", type=int, default=1,
+                       help="molecules at once, each in its own process (default 1)")
+    pyscf.add_argument("--threads", type=int,
+                       help="PySCF threads per molecule (default: OMP_NUM_THREADS, or CPU count ÷ workers)")
+    pyscf.add_argument("--dask", metavar="ADDRESS", help="dask.distributed scheduler to fan the molecules out to")
     pyscf.add_argument("--quiet", action="store_true", help="no progress bar")
     pyscf.set_defaults(func=run_pyscf_batch)
 

@@ -90,3 +90,23 @@ def test_sigterm_stops_a_batch_cleanly_and_it_resumes(tmp_path):
     with CandidateStore(store) as labels:
         done = len(labels)
     assert 0 < done < 40
+
+
+def test_two_workers_store_the_same_labels_as_one(tmp_path):
+    """--workers 2 runs two molecules at once (one PySCF thread each); the labels do not change."""
+    from echemml.io.candidates import CandidateStore
+
+    common = ["dft", "pyscf", "--qm9", "1-3", "--spacing", "0.2", "--no-forces", "--random-points", "50",
+              "--ts-points", "50", "--quiet"]
+    assert main([*common, "--candidates", str(tmp_path / "serial.h5")]) == 0
+    assert main([*common, "--candidates", str(tmp_path / "parallel.h5"), "--workers", "2"]) == 0
+    with CandidateStore(tmp_path / "serial.h5") as serial, CandidateStore(tmp_path / "parallel.h5") as parallel:
+        assert parallel.names() == serial.names() == ["qm9_000001", "qm9_000002", "qm9_000003"]
+        for name in serial.names():
+            assert parallel[name].random_order.tolist() == serial[name].random_order.tolist()
+            assert parallel[name].random_values == pytest.approx(serial[name].random_values, abs=1e-6)
+
+
+def test_zero_workers_exits_with_code_2(tmp_path, capsys):
+    assert main(["dft", "pyscf", "--qm9", "1", "--out", str(tmp_path), "--workers", "0"]) == 2
+    assert "--workers 0" in capsys.readouterr().err
