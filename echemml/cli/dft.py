@@ -10,13 +10,15 @@ forces in eV/Å, electron counts, settings, timings). With ``--candidates FILE.h
 it keeps the compact labels instead (random-order and TS-order candidate points
 with their densities, see :mod:`echemml.io.candidates`), a few kB per molecule.
 Outputs are written last and atomically: a molecule already present is skipped,
-so a killed run resumes where it stopped.
+so a killed run resumes where it stopped. ``--workers N`` labels N molecules (or
+slabs) at once in separate processes, ``--dask ADDRESS`` fans them out to a
+dask.distributed cluster; the candidate store is written by this process only
+(:mod:`echemml.dft.labelling`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import ase.io
@@ -24,9 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import EchemmlError, InputFileError
-from ..io import write_density
-from ..io.candidates import CandidateStore, candidates_from_grid
-from ..io.files import atomic_open
+from ..io.candidates import CandidateStore
 from ..qm9 import available_indices, load_qm9, parse_index_ranges
 
 
@@ -65,10 +65,6 @@ def _structures(args: argparse.Namespace) -> dict[str, object]:
     return structures
 
 
-def _done(stem: str, out: Path | None, store: CandidateStore | None) -> bool:
-    return (out is None or (out / f"{stem}.cube").exists()) and (store is None or stem in store)
-
-
 def run_pyscf_batch(args: argparse.Namespace) -> int:
     from ..dft.labelling import LabelJob, is_labelled, label_molecules
     from ..dft.pyscf import PySCFSettings
@@ -92,11 +88,7 @@ def run_pyscf_batch(args: argparse.Namespace) -> int:
         threads=args.threads,
     )
     structures = _structures(args)
-    executor = None
-    if args.dask:
-        from dask.distributed import Client
-
-        executor = Client(args.dask)
+    executor = _executor(args)
     store = None if args.candidates is None else CandidateStore(args.candidates, "a")
     try:
         todo = {stem: atoms for stem, atoms in structures.items() if not is_labelled(stem, job, store)}
@@ -123,67 +115,52 @@ def run_pyscf_batch(args: argparse.Namespace) -> int:
     return 0
 
 
-def field_tag(field: np.ndarray | None) -> str:
-    """A name for a field: "E0", or the axis and value in V/Å such as "Ez-1.00"."""
-    if field is None or not np.any(field):
-        return "E0"
-    parts = [f"E{axis}{value:+.2f}" for axis, value in zip("xyz", field) if value]
-    return "_".join(parts)
-
-
 def run_cp2k_batch(args: argparse.Namespace) -> int:
-    from ..dft.cp2k import Cp2kSettings, run_cp2k
-    from ..io import read_density
+    from ..dft.cp2k import Cp2kSettings
+    from ..dft.labelling import SlabLabelJob, label_slabs, slab_is_labelled
 
     if args.out is None and args.candidates is None:
         raise EchemmlError("say where results go: --out DIR and/or --candidates FILE.h5")
-    settings = Cp2kSettings(cutoff=args.cutoff, cube_stride=args.stride, forces=not args.no_forces,
-                            threads=args.threads)
-    fields = [np.array(field, dtype=float) for field in args.field or []]
+    if args.workers < 1:
+        raise EchemmlError(f"--workers {args.workers}: give at least 1")
+    job = SlabLabelJob(
+        settings=Cp2kSettings(cutoff=args.cutoff, cube_stride=args.stride, forces=not args.no_forces,
+                              threads=args.threads),
+        fields=tuple(tuple(field) for field in args.field or []),
+        out=None if args.out is None else Path(args.out),
+        keep_candidates=args.candidates is not None,
+        random_points=args.random_points,
+        ts_points=args.ts_points,
+        ts_sigma=args.ts_sigma,
+        seed=args.seed,
+    )
     structures = _structures(args)
-    out = None if args.out is None else Path(args.out)
+    executor = _executor(args)
     store = None if args.candidates is None else CandidateStore(args.candidates, "a")
-    labels = [None, *fields]
     try:
-        todo = {
-            stem: atoms for stem, atoms in structures.items()
-            if not all(_done(f"{stem}_{field_tag(field)}", out, store) for field in labels)
-        }
+        todo = {stem: atoms for stem, atoms in structures.items() if not slab_is_labelled(stem, job, store)}
         if len(todo) < len(structures):
             print(f"{len(structures) - len(todo)} of {len(structures)} structures already done, skipping them")
-        bar = tqdm(total=len(todo) * len(labels), unit="scf", disable=args.quiet or not todo)
-        for stem, atoms in todo.items():
-            zero = None
-            for field in labels:
-                name = f"{stem}_{field_tag(field)}"
-                bar.set_postfix_str(name)
-                cube = None if out is None else out / f"{name}.cube"
-                if cube is not None and cube.exists():
-                    grid = read_density(cube)
-                else:
-                    result = run_cp2k(atoms, field=field, settings=settings)
-                    grid = result.grid
-                    if cube is not None:
-                        with atomic_open(out / f"{name}.json") as handle:
-                            json.dump({"name": name, **result.summary()}, handle, indent=1)
-                        write_density(grid, cube)
-                if field is None:
-                    zero = grid
-                if store is not None and name not in store:
-                    target = "density" if field is None else "response"
-                    values = grid if field is None else grid.difference(zero)
-                    store.add(candidates_from_grid(
-                        name, values, n_random=args.random_points, n_ts=args.ts_points, ts_sigma=args.ts_sigma,
-                        seed=args.seed, field=field, target=target,
-                        attrs={"code": "cp2k", "structure": stem, "electrons_on_grid": values.integral()},
-                    ))
+        with tqdm(total=len(todo), unit="slab", disable=args.quiet or not todo) as bar:
+            for stem in label_slabs(todo, job, store, executor=executor, workers=args.workers):
+                bar.set_postfix_str(stem)
                 bar.update()
-        bar.close()
     finally:
         if store is not None:
             store.close()
-    print(f"labelled {len(todo)} structures in {len(labels)} fields")
+        if executor is not None:
+            executor.close()
+    print(f"labelled {len(todo)} structures in {len(job.labels())} fields")
     return 0
+
+
+def _executor(args: argparse.Namespace):
+    """A dask.distributed Client for --dask ADDRESS, or None for local processes."""
+    if not args.dask:
+        return None
+    from dask.distributed import Client
+
+    return Client(args.dask)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -240,7 +217,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cp2k.add_argument("--seed", type=int, default=0)
     cp2k.add_argument("--cutoff", type=float, default=300.0, help="plane-wave cutoff, Ry")
     cp2k.add_argument("--stride", type=int, default=1, help="density cube stride")
-    cp2k.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS for CP2K")
+    cp2k.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS of each CP2K run")
+    cp2k.add_argument("--workers", type=int, default=1,
+                      help="slabs at once, each in its own process (default 1; give --threads accordingly)")
+    cp2k.add_argument("--dask", metavar="ADDRESS", help="dask.distributed scheduler to fan the slabs out to")
     cp2k.add_argument("--no-forces", action="store_true", help="skip forces")
     cp2k.add_argument("--quiet", action="store_true", help="no progress bar")
     cp2k.set_defaults(func=run_cp2k_batch)

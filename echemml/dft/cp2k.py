@@ -191,7 +191,7 @@ def write_input(
             f"    &KIND {symbol}",
             f"      BASIS_SET {settings.basis}",
             f"      POTENTIAL {settings.potential}",
-            f"    &END KIND",
+            "    &END KIND",
         ]
     lines += ["  &END SUBSYS"]
     if settings.forces:

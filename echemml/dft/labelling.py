@@ -1,20 +1,23 @@
-"""Labelling many molecules with the embedded PySCF engine, in parallel, resumably.
+"""Labelling many structures with a DFT code, in parallel, resumably.
 
-:func:`label_molecules` runs PySCF on each molecule — here, in a pool of local
-processes, or on a dask.distributed cluster (:func:`echemml.parallel.map_unordered`)
-— and keeps, per molecule, what :class:`LabelJob` asks for:
+:func:`label_molecules` runs the embedded PySCF engine on molecules and
+:func:`label_slabs` runs CP2K on slabs (zero field, then each field, keeping
+the density and the responses Δn = n_ε − n_0). Either runs its jobs here, in a
+pool of local processes, or on a dask.distributed cluster
+(:func:`echemml.parallel.map_unordered`), and keeps what its job asks for:
 
-- ``NAME.cube`` (valence density) and ``NAME.json`` (energy in eV, forces in
-  eV/Å, electron counts, settings, timings) in ``out``, written atomically by
-  the worker;
-- the compact labels (random- and TS-order candidates with their densities,
+- ``NAME.cube`` (density or Δn source) and ``NAME.json`` (energy in eV, forces
+  in eV/Å, electron counts, settings, timings) in ``out``, written atomically
+  by the worker;
+- the compact labels (random- and TS-order candidates with their values,
   :func:`echemml.io.candidates.candidates_from_grid`) in a
   :class:`~echemml.io.candidates.CandidateStore`, written by this process only,
-  one molecule at a time, so that the store has a single writer.
+  one job at a time, so that the store has a single writer.
 
 A molecule whose SCF does not converge leaves ``NAME.failed.json`` and nothing
-else. Whatever finished stays when the run is stopped, and a molecule already
-labelled is skipped by :func:`is_labelled`, so a rerun resumes.
+else; a CP2K run that fails raises. Whatever finished stays when the run is
+stopped, and what is already labelled is skipped, so a rerun resumes: per
+molecule, per slab (all its fields) in the store, and per SCF in ``out``.
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ from pathlib import Path
 import ase
 import numpy as np
 
-from ..io import write_density
+from ..io import read_density, write_density
 from ..io.candidates import Candidates, CandidateStore, candidates_from_grid
 from ..io.files import atomic_open
 from ..parallel import map_unordered
+from .cp2k import Cp2kSettings, run_cp2k
 from .pyscf import PySCFSettings, run_pyscf
 
 
@@ -144,3 +148,109 @@ def label_molecules(
         if store is not None and label.candidates is not None and label.name not in store:
             store.add(label.candidates)
         yield label
+
+
+@dataclass(frozen=True)
+class SlabLabelJob:
+    """How every slab of a CP2K batch is labelled (travels to the workers pickled).
+
+    Attributes:
+        settings: the CP2K recipe (PERIODIC XY + MT Poisson; threads per run).
+        fields: the fields in V/Å, each labelled after the zero-field run.
+        out: folder for NAME.cube + NAME.json of every SCF, or None.
+        keep_candidates: return compact labels (density at zero field, Δn in each field).
+        random_points, ts_points: candidates per grid in random and TS (|Δn|) order.
+        ts_sigma: TS σ, Å³/e.
+        seed: seed of the candidate draws.
+    """
+
+    settings: Cp2kSettings = dataclasses.field(default_factory=Cp2kSettings)
+    fields: tuple[tuple[float, float, float], ...] = ()
+    out: Path | None = None
+    keep_candidates: bool = False
+    random_points: int = 1000
+    ts_points: int = 1000
+    ts_sigma: float = 300.0
+    seed: int = 0
+
+    def labels(self) -> list[np.ndarray | None]:
+        """None (zero field) and then each field, as arrays in V/Å."""
+        return [None, *(np.asarray(field, dtype=float) for field in self.fields)]
+
+
+def field_tag(field: np.ndarray | None) -> str:
+    """A name for a field: "E0", or the axis and value in V/Å such as "Ez-1.00"."""
+    if field is None or not np.any(field):
+        return "E0"
+    parts = [f"E{axis}{value:+.2f}" for axis, value in zip("xyz", field) if value]
+    return "_".join(parts)
+
+
+def slab_is_labelled(stem: str, job: SlabLabelJob, store: CandidateStore | None) -> bool:
+    """Whether every SCF of slab ``stem`` is in every output the job asks for."""
+    for field in job.labels():
+        name = f"{stem}_{field_tag(field)}"
+        if job.out is not None and not (Path(job.out) / f"{name}.cube").exists():
+            return False
+        if store is not None and name not in store:
+            return False
+    return True
+
+
+def label_slab(named: tuple[str, ase.Atoms], job: SlabLabelJob) -> list[Candidates]:
+    """Run CP2K on one (name, slab) pair in zero field and each field; a cube already in ``out`` is reused.
+
+    Returns the candidates (zero-field density, then Δn per field) when the job keeps them.
+    """
+    stem, atoms = named
+    out = None if job.out is None else Path(job.out)
+    zero = None
+    candidates = []
+    for field in job.labels():
+        name = f"{stem}_{field_tag(field)}"
+        cube = None if out is None else out / f"{name}.cube"
+        if cube is not None and cube.exists():
+            grid = read_density(cube)
+        else:
+            result = run_cp2k(atoms, field=field, settings=job.settings)
+            grid = result.grid
+            if cube is not None:
+                with atomic_open(out / f"{name}.json") as handle:
+                    json.dump({"name": name, **result.summary()}, handle, indent=1)
+                write_density(grid, cube)
+        if field is None:
+            zero = grid
+        if job.keep_candidates:
+            values = grid if field is None else grid.difference(zero)
+            candidates.append(candidates_from_grid(
+                name, values, n_random=job.random_points, n_ts=job.ts_points, ts_sigma=job.ts_sigma,
+                seed=job.seed, field=field, target="density" if field is None else "response",
+                attrs={"code": "cp2k", "structure": stem, "electrons_on_grid": values.integral()},
+            ))
+    return candidates
+
+
+def label_slabs(
+    slabs: Mapping[str, ase.Atoms],
+    job: SlabLabelJob,
+    store: CandidateStore | None = None,
+    executor: object | None = None,
+    workers: int = 1,
+) -> Iterator[str]:
+    """Label every slab not yet labelled with CP2K; yields each slab's name as it finishes.
+
+    ``store`` (open for appending) receives each slab's candidates as soon as
+    its last SCF finishes. ``workers`` local processes run one slab each (give
+    ``job.settings.threads`` = CPU count ÷ workers); ``executor`` (a
+    dask.distributed Client or a ``concurrent.futures.Executor``) replaces the pool.
+    """
+    if job.keep_candidates and store is None:
+        raise ValueError("keep_candidates needs a store to put them in")
+    if job.out is not None:
+        Path(job.out).mkdir(parents=True, exist_ok=True)
+    todo = [(stem, atoms) for stem, atoms in slabs.items() if not slab_is_labelled(stem, job, store)]
+    for (stem, _), candidates in map_unordered(label_slab, todo, job, executor=executor, workers=workers):
+        for labels in candidates:
+            if store is not None and labels.name not in store:
+                store.add(labels)
+        yield stem

@@ -62,3 +62,25 @@ def test_sigterm_stops_the_running_cp2k_too(tmp_path):
     gone, alive = psutil.wait_procs(children, timeout=10)
     assert not alive
     assert not (tmp_path / "out" / "slab_E0.cube").exists()
+
+
+def test_two_slabs_on_two_workers_give_the_labels_one_worker_gives(tmp_path):
+    """--workers 2 runs two CP2K jobs at once (one thread each); the stored labels do not change."""
+    from echemml.dft.cp2k import Cp2kSettings
+    from echemml.dft.labelling import SlabLabelJob, label_slabs
+
+    molecules = {
+        name: Atoms("H2", positions=[(2, 2, 4 - d / 2), (2, 2, 4 + d / 2)], cell=[4, 4, 8], pbc=[True, True, False])
+        for name, d in (("short", 0.72), ("long", 0.78))
+    }
+    job = SlabLabelJob(settings=Cp2kSettings(cutoff=200, forces=False, threads=1), fields=((0.0, 0.0, 0.5),),
+                       keep_candidates=True, random_points=50, ts_points=50)
+    names = {}
+    for workers in (1, 2):
+        with CandidateStore(tmp_path / f"{workers}.h5", "a") as store:
+            names[workers] = sorted(label_slabs(molecules, job, store, workers=workers))
+    assert names[1] == names[2] == ["long", "short"]
+    with CandidateStore(tmp_path / "1.h5") as serial, CandidateStore(tmp_path / "2.h5") as parallel:
+        assert parallel.names() == serial.names() == ["long_E0", "long_Ez+0.50", "short_E0", "short_Ez+0.50"]
+        for name in serial.names():
+            assert parallel[name].random_values == pytest.approx(serial[name].random_values, abs=1e-6)
