@@ -13,7 +13,7 @@ predicted and DFT electron counts (e) next to the valence count, and writes
 
 Run from the repository root, e.g. for the shipped model::
 
-    python studies/qm9_density/report.py --model qm9-density --samples qm9_density/samples.h5 \\
+    python studies/qm9_density/report.py --model qm9-density --samples runs/qm9_density/samples.h5 \\
         --test-dir runs/qm9_test --out studies/qm9_density
 """
 
