@@ -25,7 +25,8 @@ Training slabs are kept as compact labels (candidate points of n_0 and of
 
 and for the MT-safe set the same commands on ``structures_mt/`` into a new store,
 ``data/au100_response_mt.h5``, and ``au100_mt_cubes`` (stores resume by
-configuration name, so the two sets must not share one).
+configuration name, so the two sets must not share one). ``--workers 2`` runs two
+single-thread slabs at once on a 2-core machine, into the same store.
 """
 
 from pathlib import Path

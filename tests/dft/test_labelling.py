@@ -1,0 +1,39 @@
+"""label_molecules: what an unconverged SCF leaves behind, and resuming a batch (real PySCF runs)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ase.build import molecule
+
+pytest.importorskip("pyscf")
+
+from echemml.dft.labelling import LabelJob, label_molecules  # noqa: E402
+from echemml.dft.pyscf import PySCFSettings  # noqa: E402
+from echemml.io.candidates import CandidateStore  # noqa: E402
+
+pytestmark = pytest.mark.dft
+
+
+def test_an_unconverged_scf_leaves_a_failure_record_and_no_labels(tmp_path):
+    job = LabelJob(settings=PySCFSettings(max_cycle=1, spacing=0.3), compute_forces=False, out=tmp_path / "out",
+                   keep_candidates=True, random_points=20, ts_points=20)
+    with CandidateStore(tmp_path / "labels.h5", "a") as store:
+        labels = list(label_molecules({"water": molecule("H2O")}, job, store))
+        assert len(store) == 0
+    assert [(label.name, label.converged) for label in labels] == [("water", False)]
+    record = json.loads((tmp_path / "out" / "water.failed.json").read_text())
+    assert record["error"] == "SCF did not converge"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["water.failed.json"]
+
+
+def test_a_second_batch_labels_only_the_new_molecules(tmp_path):
+    job = LabelJob(settings=PySCFSettings(spacing=0.3), compute_forces=False, keep_candidates=True,
+                   random_points=20, ts_points=20)
+    with CandidateStore(tmp_path / "labels.h5", "a") as store:
+        first = [label.name for label in label_molecules({"water": molecule("H2O")}, job, store)]
+        second = [label.name for label in label_molecules(
+            {"water": molecule("H2O"), "ammonia": molecule("NH3")}, job, store)]
+        assert store.names() == ["ammonia", "water"]
+    assert first == ["water"] and second == ["ammonia"]
