@@ -26,7 +26,6 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import EchemmlError, InputFileError
-from ..io.candidates import CandidateStore
 from ..qm9 import available_indices, load_qm9, parse_index_ranges
 
 
@@ -66,7 +65,7 @@ def _structures(args: argparse.Namespace) -> dict[str, object]:
 
 
 def run_pyscf_batch(args: argparse.Namespace) -> int:
-    from ..dft.labelling import LabelJob, is_labelled, label_molecules
+    from ..dft.labelling import LabelJob, is_labelled, label_molecules, stored_names
     from ..dft.pyscf import PySCFSettings
 
     if args.out is None and args.candidates is None:
@@ -88,22 +87,20 @@ def run_pyscf_batch(args: argparse.Namespace) -> int:
         threads=args.threads,
     )
     structures = _structures(args)
+    stored = stored_names(args.candidates)
+    todo = {stem: atoms for stem, atoms in structures.items() if not is_labelled(stem, job, stored)}
+    if len(todo) < len(structures):
+        print(f"{len(structures) - len(todo)} of {len(structures)} already done, skipping them")
+    failed = []
     executor = _executor(args)
-    store = None if args.candidates is None else CandidateStore(args.candidates, "a")
     try:
-        todo = {stem: atoms for stem, atoms in structures.items() if not is_labelled(stem, job, store)}
-        if len(todo) < len(structures):
-            print(f"{len(structures) - len(todo)} of {len(structures)} already done, skipping them")
-        failed = []
         with tqdm(total=len(todo), unit="mol", disable=args.quiet or not todo) as bar:
-            for label in label_molecules(todo, job, store, executor=executor, workers=args.workers):
+            for label in label_molecules(todo, job, args.candidates, executor=executor, workers=args.workers):
                 if not label.converged:
                     failed.append(label.name)
                 bar.set_postfix_str(f"{label.name} {label.record['formula']}")
                 bar.update()
     finally:
-        if store is not None:
-            store.close()
         if executor is not None:
             executor.close()
     print(f"labelled {len(todo) - len(failed)} molecules" + "".join(
@@ -117,7 +114,7 @@ def run_pyscf_batch(args: argparse.Namespace) -> int:
 
 def run_cp2k_batch(args: argparse.Namespace) -> int:
     from ..dft.cp2k import Cp2kSettings
-    from ..dft.labelling import SlabLabelJob, label_slabs, slab_is_labelled
+    from ..dft.labelling import SlabLabelJob, label_slabs, slab_is_labelled, stored_names
 
     if args.out is None and args.candidates is None:
         raise EchemmlError("say where results go: --out DIR and/or --candidates FILE.h5")
@@ -135,19 +132,17 @@ def run_cp2k_batch(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     structures = _structures(args)
+    stored = stored_names(args.candidates)
+    todo = {stem: atoms for stem, atoms in structures.items() if not slab_is_labelled(stem, job, stored)}
+    if len(todo) < len(structures):
+        print(f"{len(structures) - len(todo)} of {len(structures)} structures already done, skipping them")
     executor = _executor(args)
-    store = None if args.candidates is None else CandidateStore(args.candidates, "a")
     try:
-        todo = {stem: atoms for stem, atoms in structures.items() if not slab_is_labelled(stem, job, store)}
-        if len(todo) < len(structures):
-            print(f"{len(structures) - len(todo)} of {len(structures)} structures already done, skipping them")
         with tqdm(total=len(todo), unit="slab", disable=args.quiet or not todo) as bar:
-            for stem in label_slabs(todo, job, store, executor=executor, workers=args.workers):
+            for stem in label_slabs(todo, job, args.candidates, executor=executor, workers=args.workers):
                 bar.set_postfix_str(stem)
                 bar.update()
     finally:
-        if store is not None:
-            store.close()
         if executor is not None:
             executor.close()
     print(f"labelled {len(todo)} structures in {len(job.labels())} fields")

@@ -12,7 +12,9 @@ pool of local processes, or on a dask.distributed cluster
 - the compact labels (random- and TS-order candidates with their values,
   :func:`echemml.io.candidates.candidates_from_grid`) in a
   :class:`~echemml.io.candidates.CandidateStore`, written by this process only,
-  one job at a time, so that the store has a single writer.
+  one job at a time, so that the store has a single writer. The store is open
+  only while a job's labels go in: between them other processes can read it
+  (sample, train, copy or commit it) while the batch runs.
 
 A molecule whose SCF does not converge leaves ``NAME.failed.json`` and nothing
 else; a CP2K run that fails raises. Whatever finished stays when the run is
@@ -38,6 +40,8 @@ from ..io.files import atomic_open
 from ..parallel import map_unordered
 from .cp2k import Cp2kSettings, run_cp2k
 from .pyscf import PySCFSettings, run_pyscf
+
+STORE_WAIT = 600.0  # s a labeller waits for readers of its candidate store to let go
 
 
 @dataclass(frozen=True)
@@ -78,10 +82,26 @@ class MoleculeLabel:
     candidates: Candidates | None = None
 
 
-def is_labelled(name: str, job: LabelJob, store: CandidateStore | None) -> bool:
-    """Whether every output the job asks for already holds molecule ``name``."""
+def stored_names(store: str | os.PathLike | None) -> set[str] | None:
+    """Names of the configurations in the candidate store at ``store`` (created if absent), or None."""
+    if store is None:
+        return None
+    with CandidateStore(store, "a", wait=STORE_WAIT) as labels:
+        return set(labels.names())
+
+
+def _add_to_store(store: str | os.PathLike, candidates: list[Candidates]) -> None:
+    """Open the store, add the configurations it lacks, close it."""
+    with CandidateStore(store, "a", wait=STORE_WAIT) as labels:
+        for configuration in candidates:
+            if configuration.name not in labels:
+                labels.add(configuration)
+
+
+def is_labelled(name: str, job: LabelJob, stored: set[str] | None) -> bool:
+    """Whether every output the job asks for holds molecule ``name`` (``stored``: the store's names)."""
     in_out = job.out is None or (Path(job.out) / f"{name}.cube").exists()
-    return in_out and (store is None or name in store)
+    return in_out and (stored is None or name in stored)
 
 
 def label_molecule(named: tuple[str, ase.Atoms], job: LabelJob) -> MoleculeLabel:
@@ -124,14 +144,14 @@ def label_molecule(named: tuple[str, ase.Atoms], job: LabelJob) -> MoleculeLabel
 def label_molecules(
     molecules: Mapping[str, ase.Atoms],
     job: LabelJob,
-    store: CandidateStore | None = None,
+    store: str | os.PathLike | None = None,
     executor: object | None = None,
     workers: int = 1,
 ) -> Iterator[MoleculeLabel]:
     """Label every molecule not yet labelled; yields each :class:`MoleculeLabel` as it finishes.
 
-    ``store`` (open for appending) receives the candidates of each converged
-    molecule as soon as it finishes. ``workers`` local processes share the
+    ``store``, the path of a candidate store, receives the candidates of each
+    converged molecule as soon as it finishes. ``workers`` local processes share the
     machine (each gets CPU count ÷ workers PySCF threads unless ``job.threads``
     says otherwise); ``executor`` (a dask.distributed Client or a
     ``concurrent.futures.Executor``) replaces the local pool, and its workers'
@@ -143,10 +163,11 @@ def label_molecules(
         job = dataclasses.replace(job, threads=max(1, (os.cpu_count() or 1) // workers))
     if job.out is not None:
         Path(job.out).mkdir(parents=True, exist_ok=True)
-    todo = [(name, atoms) for name, atoms in molecules.items() if not is_labelled(name, job, store)]
+    stored = stored_names(store)
+    todo = [(name, atoms) for name, atoms in molecules.items() if not is_labelled(name, job, stored)]
     for _, label in map_unordered(label_molecule, todo, job, executor=executor, workers=workers):
-        if store is not None and label.candidates is not None and label.name not in store:
-            store.add(label.candidates)
+        if store is not None and label.candidates is not None:
+            _add_to_store(store, [label.candidates])
         yield label
 
 
@@ -186,13 +207,13 @@ def field_tag(field: np.ndarray | None) -> str:
     return "_".join(parts)
 
 
-def slab_is_labelled(stem: str, job: SlabLabelJob, store: CandidateStore | None) -> bool:
-    """Whether every SCF of slab ``stem`` is in every output the job asks for."""
+def slab_is_labelled(stem: str, job: SlabLabelJob, stored: set[str] | None) -> bool:
+    """Whether every SCF of slab ``stem`` is in every output the job asks for (``stored``: the store's names)."""
     for field in job.labels():
         name = f"{stem}_{field_tag(field)}"
         if job.out is not None and not (Path(job.out) / f"{name}.cube").exists():
             return False
-        if store is not None and name not in store:
+        if stored is not None and name not in stored:
             return False
     return True
 
@@ -233,14 +254,14 @@ def label_slab(named: tuple[str, ase.Atoms], job: SlabLabelJob) -> list[Candidat
 def label_slabs(
     slabs: Mapping[str, ase.Atoms],
     job: SlabLabelJob,
-    store: CandidateStore | None = None,
+    store: str | os.PathLike | None = None,
     executor: object | None = None,
     workers: int = 1,
 ) -> Iterator[str]:
     """Label every slab not yet labelled with CP2K; yields each slab's name as it finishes.
 
-    ``store`` (open for appending) receives each slab's candidates as soon as
-    its last SCF finishes. ``workers`` local processes run one slab each (give
+    ``store``, the path of a candidate store, receives each slab's candidates
+    as soon as its last SCF finishes. ``workers`` local processes run one slab each (give
     ``job.settings.threads`` = CPU count ÷ workers); ``executor`` (a
     dask.distributed Client or a ``concurrent.futures.Executor``) replaces the pool.
     """
@@ -248,9 +269,9 @@ def label_slabs(
         raise ValueError("keep_candidates needs a store to put them in")
     if job.out is not None:
         Path(job.out).mkdir(parents=True, exist_ok=True)
-    todo = [(stem, atoms) for stem, atoms in slabs.items() if not slab_is_labelled(stem, job, store)]
+    stored = stored_names(store)
+    todo = [(stem, atoms) for stem, atoms in slabs.items() if not slab_is_labelled(stem, job, stored)]
     for (stem, _), candidates in map_unordered(label_slab, todo, job, executor=executor, workers=workers):
-        for labels in candidates:
-            if store is not None and labels.name not in store:
-                store.add(labels)
+        if store is not None and candidates:
+            _add_to_store(store, candidates)
         yield stem

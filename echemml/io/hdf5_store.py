@@ -4,12 +4,18 @@ A store is one HDF5 file with a ``format``/``version``/``units`` header and one
 group per configuration under ``/configs``. A group counts only once its
 ``complete`` attribute is set (written last), so a crash mid-append leaves a
 group that readers skip and writers replace.
+
+HDF5 locks a file while a process has it open for writing (readers too, while
+one reads): ``wait`` seconds lets an open retry until the other process lets go,
+which is how a long labelling job that opens its store only to add to it shares
+the file with readers.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import h5py
@@ -24,16 +30,14 @@ class HDF5Store:
     format_version = 0
     units: dict = {}
 
-    def __init__(self, path: str | os.PathLike, mode: str = "r"):
+    def __init__(self, path: str | os.PathLike, mode: str = "r", wait: float = 0.0):
+        """Open ``path`` for reading ("r") or appending ("a"), retrying for ``wait`` s while it is locked."""
         if mode not in ("r", "a"):
             raise ValueError("mode must be 'r' or 'a'")
         self.path = Path(path)
         if mode == "r" and not self.path.exists():
             raise InputFileError(self.path, "no such file")
-        try:
-            self._file = h5py.File(self.path, mode)
-        except OSError as exc:
-            raise InputFileError(self.path, f"not a readable HDF5 file ({exc})") from None
+        self._file = _open_waiting(self.path, mode, wait)
         if mode == "a" and "format" not in self._file.attrs:
             self._file.attrs.update(
                 {"format": self.format_name, "version": self.format_version, "units": json.dumps(self.units)}
@@ -90,3 +94,22 @@ class HDF5Store:
         self._file.flush()
         group.attrs["complete"] = True
         self._file.flush()
+
+
+LOCK_RETRY_SECONDS = 0.5
+
+
+def _open_waiting(path: Path, mode: str, wait: float) -> h5py.File:
+    """h5py.File(path, mode), retried every 0.5 s for up to ``wait`` s while another process holds the lock."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return h5py.File(path, mode)
+        except OSError as exc:
+            locked = "unable to lock file" in str(exc)
+            if locked and time.monotonic() < deadline:
+                time.sleep(LOCK_RETRY_SECONDS)
+                continue
+            if locked:
+                raise InputFileError(path, "in use by another process (HDF5 file lock)") from None
+            raise InputFileError(path, f"not a readable HDF5 file ({exc})") from None

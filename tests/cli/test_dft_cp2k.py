@@ -77,8 +77,7 @@ def test_two_slabs_on_two_workers_give_the_labels_one_worker_gives(tmp_path):
                        keep_candidates=True, random_points=50, ts_points=50)
     names = {}
     for workers in (1, 2):
-        with CandidateStore(tmp_path / f"{workers}.h5", "a") as store:
-            names[workers] = sorted(label_slabs(molecules, job, store, workers=workers))
+        names[workers] = sorted(label_slabs(molecules, job, tmp_path / f"{workers}.h5", workers=workers))
     assert names[1] == names[2] == ["long", "short"]
     with CandidateStore(tmp_path / "1.h5") as serial, CandidateStore(tmp_path / "2.h5") as parallel:
         assert parallel.names() == serial.names() == ["long_E0", "long_Ez+0.50", "short_E0", "short_Ez+0.50"]

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.dft
 def test_an_unconverged_scf_leaves_a_failure_record_and_no_labels(tmp_path):
     job = LabelJob(settings=PySCFSettings(max_cycle=1, spacing=0.3), compute_forces=False, out=tmp_path / "out",
                    keep_candidates=True, random_points=20, ts_points=20)
-    with CandidateStore(tmp_path / "labels.h5", "a") as store:
-        labels = list(label_molecules({"water": molecule("H2O")}, job, store))
+    labels = list(label_molecules({"water": molecule("H2O")}, job, tmp_path / "labels.h5"))
+    with CandidateStore(tmp_path / "labels.h5") as store:
         assert len(store) == 0
     assert [(label.name, label.converged) for label in labels] == [("water", False)]
     record = json.loads((tmp_path / "out" / "water.failed.json").read_text())
@@ -31,9 +31,21 @@ def test_an_unconverged_scf_leaves_a_failure_record_and_no_labels(tmp_path):
 def test_a_second_batch_labels_only_the_new_molecules(tmp_path):
     job = LabelJob(settings=PySCFSettings(spacing=0.3), compute_forces=False, keep_candidates=True,
                    random_points=20, ts_points=20)
-    with CandidateStore(tmp_path / "labels.h5", "a") as store:
-        first = [label.name for label in label_molecules({"water": molecule("H2O")}, job, store)]
-        second = [label.name for label in label_molecules(
-            {"water": molecule("H2O"), "ammonia": molecule("NH3")}, job, store)]
-        assert store.names() == ["ammonia", "water"]
+    store = tmp_path / "labels.h5"
+    first = [label.name for label in label_molecules({"water": molecule("H2O")}, job, store)]
+    second = [label.name for label in label_molecules(
+        {"water": molecule("H2O"), "ammonia": molecule("NH3")}, job, store)]
     assert first == ["water"] and second == ["ammonia"]
+    with CandidateStore(store) as labels:
+        assert labels.names() == ["ammonia", "water"]
+
+
+def test_the_store_can_be_read_between_molecules_while_a_batch_runs(tmp_path):
+    job = LabelJob(settings=PySCFSettings(spacing=0.3), compute_forces=False, keep_candidates=True,
+                   random_points=20, ts_points=20)
+    store = tmp_path / "labels.h5"
+    seen = []
+    for label in label_molecules({"water": molecule("H2O"), "ammonia": molecule("NH3")}, job, store):
+        with CandidateStore(store) as labels:  # would raise "in use" if the batch held the file open
+            seen.append((label.name, labels.names()))
+    assert seen == [("water", ["water"]), ("ammonia", ["ammonia", "water"])]

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from echemml.errors import InputFileError
 from echemml.io.candidates import CandidateStore, candidates_from_grid
 from echemml.sampling import targeted_log_weights
 
@@ -58,3 +59,29 @@ def test_store_is_compact(tmp_path, water_candidates):
         store.add(dataclasses.replace(water_candidates, name="water-again"))
     # 1300 candidates × (4-byte index + 4-byte density) = 10.4 kB, plus < 6 kB of structure and HDF5 headers
     assert path.stat().st_size - one < 16_000
+
+
+def test_a_store_held_by_another_process_is_reported_in_use(tmp_path):
+    """HDF5 locks a file open for writing; a reader that cannot wait gets a one-line error naming the file."""
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "labels.h5"
+    CandidateStore(path, "a").close()
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from echemml.io.candidates import CandidateStore
+        store = CandidateStore({str(path)!r}, "a")
+        print("open", flush=True)
+        sys.stdin.readline()
+        store.close()
+        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(InputFileError, match="in use by another process"):
+            CandidateStore(path, "r", wait=1.0)
+    finally:
+        holder.communicate("\n", timeout=30)
+    with CandidateStore(path, "r", wait=1.0) as store:  # free again once the holder closed it
+        assert len(store) == 0
