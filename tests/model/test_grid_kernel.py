@@ -56,3 +56,12 @@ def test_kernel_gram_terms_equal_torch_gram_terms():
     gram = gram_terms(sums, occupied, features.max_l, dtype=np.float64)
     expected = features.gram_terms(torch.as_tensor(sums[occupied])).numpy()
     np.testing.assert_allclose(gram, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_radial_table_holds_no_float32_subnormals():
+    """Gaussian tails are floored to 0: subnormal floats would put the kernel on the CPU's slow path."""
+    from echemml.model.grid_kernel import RADIAL_FLOOR, radial_table
+
+    centers = np.linspace(0.5, 6.0, 12)[None]  # Å, as the Au response model spreads them
+    table = radial_table(centers, np.full_like(centers, 0.25), 6.0, 1e-3).astype(np.float32)
+    assert table[table != 0].min() >= RADIAL_FLOOR  # unfloored, the tails go down to 1e-45
