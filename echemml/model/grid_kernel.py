@@ -139,25 +139,26 @@ def _accumulate_sums(
 @numba.njit(cache=True, parallel=True, fastmath=True)
 def _gram_terms(sums, points, degree_starts, out):  # pragma: no cover - compiled
     n_radial = sums.shape[2]
-    n_pairs = n_radial * (n_radial + 1) // 2
     n_degrees = degree_starts.shape[0] - 1
     block = 256
     for first in numba.prange((points.shape[0] + block - 1) // block):
-        row = np.empty(n_degrees * n_pairs)
+        full = np.empty((n_degrees, n_radial, n_radial), dtype=np.float64)
         for q in range(first * block, min(points.shape[0], (first + 1) * block)):
             p = points[q]
-            row[:] = 0.0
+            full[:] = 0.0
+            # the whole K × K product vectorizes; the upper triangle is read out below
             for l in range(n_degrees):
                 for a in range(degree_starts[l], degree_starts[l + 1]):
-                    # pairs (k ≤ k') in row-major upper-triangle order, as np.triu_indices lists them
-                    t = l * n_pairs
                     for k in range(n_radial):
                         value = sums[p, a, k]
-                        for k2 in range(k, n_radial):
-                            row[t] += value * sums[p, a, k2]
-                            t += 1
-            for t in range(n_degrees * n_pairs):
-                out[q, t] = row[t]
+                        for k2 in range(n_radial):
+                            full[l, k, k2] += value * sums[p, a, k2]
+            t = 0  # pairs (k ≤ k') in row-major upper-triangle order, as np.triu_indices lists them
+            for l in range(n_degrees):
+                for k in range(n_radial):
+                    for k2 in range(k, n_radial):
+                        out[q, t] = full[l, k, k2]
+                        t += 1
 
 
 def radial_table(centers: np.ndarray, widths: np.ndarray, cutoff: float, step: float) -> np.ndarray:
