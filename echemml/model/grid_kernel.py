@@ -33,8 +33,9 @@ def _accumulate_sums(
     origin, voxel, inverse, half_width, i0, i1, ny, nz, exponents, sqrt_weights, field_sums, sums, counts,
 ):  # pragma: no cover - compiled
     n_states = coefficients.shape[0]
-    n_radial = coefficients.shape[2]
     n_angular = exponents.shape[0]
+    n_terms = coefficients.shape[2]
+    n_radial = n_terms // n_angular
     max_power = 0
     for a in range(n_angular):
         for axis in range(3):
@@ -62,8 +63,8 @@ def _accumulate_sums(
         gaussian = np.empty(n_radial, dtype=sums.dtype)
         angular = np.empty(n_angular, dtype=sums.dtype)
         powers = np.ones((3, max_power + 1), dtype=sums.dtype)
-        row = np.empty((nz, n_states, n_angular, n_radial), dtype=sums.dtype)
-        weighted = np.empty((n_states, n_radial), dtype=sums.dtype)
+        row = np.empty((nz, n_states, n_terms), dtype=sums.dtype)
+        terms = np.empty(n_terms, dtype=sums.dtype)
         row_counts = np.zeros(nz, dtype=np.int32)
         for j in range(ny):
             for k in range(nz):
@@ -121,14 +122,14 @@ def _accumulate_sums(
                             * powers[2, exponents[a, 2]]
                         )
                     # the radial and angular terms are shared by every atom state (e.g. with and
-                    # without the field): only the orbital coefficients differ
-                    for s in range(n_states):
+                    # without the field): only the orbital coefficients differ, given repeated over
+                    # the angular terms so that one flat loop (which vectorizes) adds each state
+                    for a in range(n_angular):
                         for r in range(n_radial):
-                            weighted[s, r] = gaussian[r] * coefficients[s, atom, r]
-                        for a in range(n_angular):
-                            weight = angular[a]
-                            for r in range(n_radial):
-                                row[k, s, a, r] += weight * weighted[s, r]
+                            terms[a * n_radial + r] = angular[a] * gaussian[r]
+                    for s in range(n_states):
+                        for t in range(n_terms):
+                            row[k, s, t] += terms[t] * coefficients[s, atom, t]
             start = (i - i0) * plane + j * nz
             for k in range(nz):
                 counts[start + k] = row_counts[k]
@@ -226,13 +227,16 @@ def grid_neighbour_sums(
     table = radial_table(centers, widths, cutoff, table_step) if table_step > 0 else np.zeros((1, 1, 1))
     # one floating-point type in the pair loop, so that it vectorizes
     table = table.astype(dtype)
+    # c[s, atom, a·K + k] = c[s, atom, k]: the kernel's flat (angular, radial) layout
+    tiled_coefficients = np.tile(coefficients, (1, 1, len(sqrt_weights)))
     _accumulate_sums(
         np.ascontiguousarray(image_positions, dtype=np.float64), np.asarray(image_atoms, dtype=np.int64),
-        np.asarray(atom_species, dtype=np.int64), np.ascontiguousarray(coefficients, dtype=dtype),
+        np.asarray(atom_species, dtype=np.int64), np.ascontiguousarray(tiled_coefficients, dtype=dtype),
         centers, widths, float(cutoff), table, float(table_step), np.asarray(origin, dtype=np.float64), voxel, inverse, half_width,
         int(i0), int(i1), int(shape[1]), int(shape[2]),
         np.asarray(exponents, dtype=np.int64), np.asarray(sqrt_weights, dtype=dtype),
-        np.ascontiguousarray(field_sums, dtype=dtype), sums, counts,
+        np.ascontiguousarray(field_sums.reshape(len(field_sums), -1), dtype=dtype), sums.reshape(len(sums), n_points, -1),
+        counts,
     )
     return (sums[0] if single_state else sums), counts
 
