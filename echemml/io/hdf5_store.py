@@ -113,3 +113,12 @@ def _open_waiting(path: Path, mode: str, wait: float) -> h5py.File:
             if locked:
                 raise InputFileError(path, "in use by another process (HDF5 file lock)") from None
             raise InputFileError(path, f"not a readable HDF5 file ({exc})") from None
+
+
+def store_format(path: str | os.PathLike, wait: float = 0.0) -> str | None:
+    """The ``format`` tag of an HDF5 file (e.g. "echemml-candidates"), or None for other files."""
+    if not h5py.is_hdf5(path):
+        return None
+    with _open_waiting(Path(path), "r", wait) as handle:
+        format = handle.attrs.get("format")
+    return format if isinstance(format, str) else None

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from echemml.cli import main
 from tests.conftest import CP2K_WATER_CUBE
+
+AU100_LABELS = Path(__file__).parents[2] / "data" / "au100_response.h5"  # committed CP2K labels
 
 
 def test_info_json_lists_one_object_per_file(capsys):
@@ -43,3 +46,25 @@ def test_bad_file_gives_one_line_error_and_exit_code_2(tmp_path, content, proble
     assert completed.stderr.startswith(f"echemml: error: {path}: ")
     assert problem in completed.stderr and "Traceback" not in completed.stderr
     assert len(completed.stderr.strip().splitlines()) == 1
+
+
+def test_info_describes_a_candidate_store(capsys):
+    """data/au100_response.h5: 9 training slabs and held-out test_L4_0 (CP2K), each in 0, −0.5 and −1 V/Å."""
+    assert main(["info", str(AU100_LABELS), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)[0]
+    assert summary["format"] == "echemml-candidates" and summary["elements"] == ["Au"]
+    assert summary["configurations"] == 30 and summary["targets"] == {"density": 10, "response": 20}
+    assert summary["fields_V_per_A"] == [[0.0, 0.0, -1.0], [0.0, 0.0, -0.5], [0.0, 0.0, 0.0]]
+    assert summary["codes"] == {"cp2k": 30} and summary["random_candidates"] == [1000]
+
+
+def test_info_describes_a_sample_set(tmp_path, capsys):
+    samples = tmp_path / "samples.h5"
+    assert main(["sample", "--candidates", str(AU100_LABELS), "--names", "train_L3_0_E0",
+                 "train_L4_0_E0", "--method", "random", "--n-points", "40", "--workers", "1", "-o", str(samples),
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(samples)]) == 0
+    out = capsys.readouterr().out
+    assert "[echemml-samples]" in out and "configurations 2 (Au; 12–16 atoms each)" in out
+    assert "points         80 (40–40 per configuration, mean 40.0)" in out
