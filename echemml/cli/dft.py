@@ -65,44 +65,25 @@ def _structures(args: argparse.Namespace) -> dict[str, object]:
 
 
 def run_pyscf_batch(args: argparse.Namespace) -> int:
-    from ..dft.labelling import LabelJob, is_labelled, label_molecules, stored_names
+    from ..dft.labelling import LabelJob, is_labelled, label_molecules
     from ..dft.pyscf import PySCFSettings
 
-    if args.out is None and args.candidates is None:
-        raise EchemmlError("say where results go: --out DIR and/or --candidates FILE.h5")
-    if args.workers < 1:
-        raise EchemmlError(f"--workers {args.workers}: give at least 1")
     job = LabelJob(
         settings=PySCFSettings(
             basis=args.basis, xc=args.xc, grid_level=args.grid_level, spacing=args.spacing, margin=args.margin
         ),
         field=tuple(args.field) if args.field else None,
         compute_forces=not args.no_forces,
-        out=None if args.out is None else Path(args.out),
-        keep_candidates=args.candidates is not None,
-        random_points=args.random_points,
-        ts_points=args.ts_points,
-        ts_sigma=args.ts_sigma,
-        seed=args.seed,
         threads=args.threads,
+        **_output_options(args),
     )
-    structures = _structures(args)
-    stored = stored_names(args.candidates)
-    todo = {stem: atoms for stem, atoms in structures.items() if not is_labelled(stem, job, stored)}
-    if len(todo) < len(structures):
-        print(f"{len(structures) - len(todo)} of {len(structures)} already done, skipping them")
+    todo = _not_yet_labelled(_structures(args), job, is_labelled, args)
     failed = []
-    executor = _executor(args)
-    try:
-        with tqdm(total=len(todo), unit="mol", disable=args.quiet or not todo) as bar:
-            for label in label_molecules(todo, job, args.candidates, executor=executor, workers=args.workers):
-                if not label.converged:
-                    failed.append(label.name)
-                bar.set_postfix_str(f"{label.name} {label.record['formula']}")
-                bar.update()
-    finally:
-        if executor is not None:
-            executor.close()
+    for label in _with_progress(
+        label_molecules, todo, job, args, unit="mol", describe=lambda label: f"{label.name} {label.record['formula']}"
+    ):
+        if not label.converged:
+            failed.append(label.name)
     print(f"labelled {len(todo) - len(failed)} molecules" + "".join(
         f"; {kind} in {where}" for kind, where in (("densities", args.out), ("candidates", args.candidates)) if where
     ))
@@ -114,39 +95,60 @@ def run_pyscf_batch(args: argparse.Namespace) -> int:
 
 def run_cp2k_batch(args: argparse.Namespace) -> int:
     from ..dft.cp2k import Cp2kSettings
-    from ..dft.labelling import SlabLabelJob, label_slabs, slab_is_labelled, stored_names
+    from ..dft.labelling import SlabLabelJob, label_slabs, slab_is_labelled
 
-    if args.out is None and args.candidates is None:
-        raise EchemmlError("say where results go: --out DIR and/or --candidates FILE.h5")
-    if args.workers < 1:
-        raise EchemmlError(f"--workers {args.workers}: give at least 1")
     job = SlabLabelJob(
         settings=Cp2kSettings(cutoff=args.cutoff, cube_stride=args.stride, forces=not args.no_forces,
                               threads=args.threads),
         fields=tuple(tuple(field) for field in args.field or []),
-        out=None if args.out is None else Path(args.out),
-        keep_candidates=args.candidates is not None,
-        random_points=args.random_points,
-        ts_points=args.ts_points,
-        ts_sigma=args.ts_sigma,
-        seed=args.seed,
+        **_output_options(args),
     )
-    structures = _structures(args)
+    todo = _not_yet_labelled(_structures(args), job, slab_is_labelled, args)
+    for _ in _with_progress(label_slabs, todo, job, args, unit="slab", describe=str):
+        pass
+    print(f"labelled {len(todo)} structures in {len(job.labels())} fields")
+    return 0
+
+
+def _output_options(args: argparse.Namespace) -> dict:
+    """The options both DFT batches share: where results go and how candidates are drawn."""
+    if args.out is None and args.candidates is None:
+        raise EchemmlError("say where results go: --out DIR and/or --candidates FILE.h5")
+    if args.workers < 1:
+        raise EchemmlError(f"--workers {args.workers}: give at least 1")
+    return {
+        "out": None if args.out is None else Path(args.out),
+        "keep_candidates": args.candidates is not None,
+        "random_points": args.random_points,
+        "ts_points": args.ts_points,
+        "ts_sigma": args.ts_sigma,
+        "seed": args.seed,
+    }
+
+
+def _not_yet_labelled(structures: dict, job, is_labelled, args: argparse.Namespace) -> dict:
+    """The structures that some output of ``job`` still lacks; says how many were skipped."""
+    from ..dft.labelling import stored_names
+
     stored = stored_names(args.candidates)
-    todo = {stem: atoms for stem, atoms in structures.items() if not slab_is_labelled(stem, job, stored)}
+    todo = {stem: atoms for stem, atoms in structures.items() if not is_labelled(stem, job, stored)}
     if len(todo) < len(structures):
-        print(f"{len(structures) - len(todo)} of {len(structures)} structures already done, skipping them")
+        print(f"{len(structures) - len(todo)} of {len(structures)} already done, skipping them")
+    return todo
+
+
+def _with_progress(label_all, todo: dict, job, args: argparse.Namespace, unit: str, describe):
+    """Run ``label_all`` on ``todo`` locally or on --dask, with a progress bar; yields what it yields."""
     executor = _executor(args)
     try:
-        with tqdm(total=len(todo), unit="slab", disable=args.quiet or not todo) as bar:
-            for stem in label_slabs(todo, job, args.candidates, executor=executor, workers=args.workers):
-                bar.set_postfix_str(stem)
+        with tqdm(total=len(todo), unit=unit, disable=args.quiet or not todo) as bar:
+            for finished in label_all(todo, job, args.candidates, executor=executor, workers=args.workers):
+                bar.set_postfix_str(describe(finished))
                 bar.update()
+                yield finished
     finally:
         if executor is not None:
             executor.close()
-    print(f"labelled {len(todo)} structures in {len(job.labels())} fields")
-    return 0
 
 
 def _executor(args: argparse.Namespace):
@@ -156,6 +158,23 @@ def _executor(args: argparse.Namespace):
     from dask.distributed import Client
 
     return Client(args.dask)
+
+
+def _add_batch_options(parser: argparse.ArgumentParser, unit: str, ts_sigma: float, ts_help: str) -> None:
+    """The options of both DFT batches: outputs, candidate draws, fan-out, quiet."""
+    parser.add_argument("--out", metavar="DIR", help="write NAME.cube + NAME.json here (resumable)")
+    parser.add_argument(
+        "--candidates", metavar="FILE.h5", help="keep compact labels (candidate points + values) here (resumable)"
+    )
+    parser.add_argument("--random-points", type=int, default=1000, help=f"random-order candidates per {unit}")
+    parser.add_argument("--ts-points", type=int, default=1000, help=f"TS-order candidates per {unit}")
+    parser.add_argument("--ts-sigma", type=float, default=ts_sigma, help=ts_help)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the candidate draws (and of --qm9-sample)")
+    parser.add_argument("--no-forces", action="store_true", help="skip the force calculation")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="structures at once, each in its own process (default 1; mind --threads)")
+    parser.add_argument("--dask", metavar="ADDRESS", help="dask.distributed scheduler to fan the structures out to")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -172,27 +191,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--allow-reserved", action="store_true", help="allow QM9 indices above 120000 (evaluation data only)"
     )
     pyscf.add_argument("--qm9-sample", type=int, metavar="N", help="draw N indices at random from the --qm9 range")
-    pyscf.add_argument("--seed", type=int, default=0, help="seed of --qm9-sample and of the candidate draws")
-    pyscf.add_argument("--out", metavar="DIR", help="write NAME.cube + NAME.json here (resumable)")
-    pyscf.add_argument(
-        "--candidates", metavar="FILE.h5", help="keep compact labels (candidate points + densities) here (resumable)"
-    )
-    pyscf.add_argument("--random-points", type=int, default=1000, help="random-order candidates per molecule")
-    pyscf.add_argument("--ts-points", type=int, default=1000, help="TS-order candidates per molecule")
-    pyscf.add_argument("--ts-sigma", type=float, default=30.0, help="TS σ in Å³/e (paper: 30 for QM9)")
     pyscf.add_argument("--spacing", type=float, default=0.1, help="grid spacing in Å (default 0.1)")
     pyscf.add_argument("--margin", type=float, default=4.0, help="vacuum around the atoms in Å (default 4.0)")
     pyscf.add_argument("--field", type=float, nargs=3, metavar=("EX", "EY", "EZ"), help="uniform field in V/Å")
     pyscf.add_argument("--basis", default="gth-dzvp")
     pyscf.add_argument("--xc", default="pbe")
     pyscf.add_argument("--grid-level", type=int, default=2, help="PySCF integration grid level")
-    pyscf.add_argument("--no-forces", action="store_true", help="skip the force calculation")
-    pyscf.add_argument("--workers", type=int, default=1,
-                       help="molecules at once, each in its own process (default 1)")
     pyscf.add_argument("--threads", type=int,
                        help="PySCF threads per molecule (default: OMP_NUM_THREADS, or CPU count ÷ workers)")
-    pyscf.add_argument("--dask", metavar="ADDRESS", help="dask.distributed scheduler to fan the molecules out to")
-    pyscf.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_batch_options(pyscf, "molecule", 30.0, "TS σ in Å³/e (paper: 30 for QM9)")
     pyscf.set_defaults(func=run_pyscf_batch)
 
     cp2k = codes.add_parser(
@@ -204,18 +211,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cp2k.add_argument("structures", nargs="+", metavar="STRUCTURE", help="structure files with cell and pbc")
     cp2k.add_argument("--field", type=float, nargs=3, action="append", metavar=("EX", "EY", "EZ"),
                       help="a field in V/Å (repeat for several)")
-    cp2k.add_argument("--out", metavar="DIR", help="write NAME.cube + NAME.json here (resumable per SCF)")
-    cp2k.add_argument("--candidates", metavar="FILE.h5", help="keep compact labels here (resumable)")
-    cp2k.add_argument("--random-points", type=int, default=1000, help="random-order candidates per grid")
-    cp2k.add_argument("--ts-points", type=int, default=1000, help="TS-order candidates per grid (|Δn| for responses)")
-    cp2k.add_argument("--ts-sigma", type=float, default=300.0, help="TS σ in Å³/e (300: |Δn| of 1e-3 e/Å³ is weighted e^-5.6)")
-    cp2k.add_argument("--seed", type=int, default=0)
     cp2k.add_argument("--cutoff", type=float, default=300.0, help="plane-wave cutoff, Ry")
     cp2k.add_argument("--stride", type=int, default=1, help="density cube stride")
     cp2k.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS of each CP2K run")
-    cp2k.add_argument("--workers", type=int, default=1,
-                      help="slabs at once, each in its own process (default 1; give --threads accordingly)")
-    cp2k.add_argument("--dask", metavar="ADDRESS", help="dask.distributed scheduler to fan the slabs out to")
-    cp2k.add_argument("--no-forces", action="store_true", help="skip forces")
-    cp2k.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_batch_options(cp2k, "grid", 300.0, "TS σ in Å³/e on |Δn| (300: 1e-3 e/Å³ is weighted e^-5.6)")
     cp2k.set_defaults(func=run_cp2k_batch)

@@ -157,17 +157,12 @@ def label_molecules(
     ``concurrent.futures.Executor``) replaces the local pool, and its workers'
     environment sets their threads unless ``job.threads`` does.
     """
-    if job.keep_candidates and store is None:
-        raise ValueError("keep_candidates needs a store to put them in")
     if executor is None and workers > 1 and job.threads is None:
         job = dataclasses.replace(job, threads=max(1, (os.cpu_count() or 1) // workers))
-    if job.out is not None:
-        Path(job.out).mkdir(parents=True, exist_ok=True)
-    stored = stored_names(store)
-    todo = [(name, atoms) for name, atoms in molecules.items() if not is_labelled(name, job, stored)]
-    for _, label in map_unordered(label_molecule, todo, job, executor=executor, workers=workers):
-        if store is not None and label.candidates is not None:
-            _add_to_store(store, [label.candidates])
+    for _, label in _label_batch(
+        molecules, label_molecule, job, store, is_labelled, executor, workers,
+        candidates_of=lambda label: [] if label.candidates is None else [label.candidates],
+    ):
         yield label
 
 
@@ -265,13 +260,26 @@ def label_slabs(
     ``job.settings.threads`` = CPU count ÷ workers); ``executor`` (a
     dask.distributed Client or a ``concurrent.futures.Executor``) replaces the pool.
     """
+    for stem, _ in _label_batch(
+        slabs, label_slab, job, store, slab_is_labelled, executor, workers, candidates_of=lambda found: found
+    ):
+        yield stem
+
+
+def _label_batch(structures, labeller, job, store, is_done, executor, workers, candidates_of):
+    """The loop both batches share: skip what ``is_done``, fan ``labeller`` out, store each result's candidates.
+
+    Yields (name, result) as each structure finishes, after ``candidates_of(result)``
+    went into the store at path ``store`` (when given).
+    """
     if job.keep_candidates and store is None:
         raise ValueError("keep_candidates needs a store to put them in")
     if job.out is not None:
         Path(job.out).mkdir(parents=True, exist_ok=True)
     stored = stored_names(store)
-    todo = [(stem, atoms) for stem, atoms in slabs.items() if not slab_is_labelled(stem, job, stored)]
-    for (stem, _), candidates in map_unordered(label_slab, todo, job, executor=executor, workers=workers):
-        if store is not None and candidates:
-            _add_to_store(store, candidates)
-        yield stem
+    todo = [(name, atoms) for name, atoms in structures.items() if not is_done(name, job, stored)]
+    for (name, _), result in map_unordered(labeller, todo, job, executor=executor, workers=workers):
+        found = candidates_of(result)
+        if store is not None and found:
+            _add_to_store(store, found)
+        yield name, result

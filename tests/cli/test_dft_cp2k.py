@@ -32,7 +32,7 @@ def test_h2_in_zero_field_and_a_field_gives_density_and_response_labels(tmp_path
     assert response.attrs["electrons_on_grid"] == pytest.approx(0.0, abs=1e-3)
     capsys.readouterr()
     assert main(args) == 0
-    assert "1 of 1 structures already done" in capsys.readouterr().out
+    assert "1 of 1 already done" in capsys.readouterr().out
 
 
 def test_sigterm_stops_the_running_cp2k_too(tmp_path):
