@@ -128,10 +128,9 @@ def _output_options(args: argparse.Namespace) -> dict:
 
 def _not_yet_labelled(structures: dict, job, is_labelled, args: argparse.Namespace) -> dict:
     """The structures that some output of ``job`` still lacks; says how many were skipped."""
-    from ..dft.labelling import stored_names
+    from ..dft.labelling import unlabelled
 
-    stored = stored_names(args.candidates)
-    todo = {stem: atoms for stem, atoms in structures.items() if not is_labelled(stem, job, stored)}
+    todo = unlabelled(structures, job, args.candidates, is_labelled)
     if len(todo) < len(structures):
         print(f"{len(structures) - len(todo)} of {len(structures)} already done, skipping them")
     return todo

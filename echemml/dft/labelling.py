@@ -266,6 +266,12 @@ def label_slabs(
         yield stem
 
 
+def unlabelled(structures: Mapping[str, ase.Atoms], job, store: str | os.PathLike | None, is_done) -> dict:
+    """The structures some output of ``job`` still lacks (``is_done``: :func:`is_labelled` or :func:`slab_is_labelled`)."""
+    stored = stored_names(store)
+    return {name: atoms for name, atoms in structures.items() if not is_done(name, job, stored)}
+
+
 def _label_batch(structures, labeller, job, store, is_done, executor, workers, candidates_of):
     """The loop both batches share: skip what ``is_done``, fan ``labeller`` out, store each result's candidates.
 
@@ -276,8 +282,7 @@ def _label_batch(structures, labeller, job, store, is_done, executor, workers, c
         raise ValueError("keep_candidates needs a store to put them in")
     if job.out is not None:
         Path(job.out).mkdir(parents=True, exist_ok=True)
-    stored = stored_names(store)
-    todo = [(name, atoms) for name, atoms in structures.items() if not is_done(name, job, stored)]
+    todo = list(unlabelled(structures, job, store, is_done).items())
     for (name, _), result in map_unordered(labeller, todo, job, executor=executor, workers=workers):
         found = candidates_of(result)
         if store is not None and found:
