@@ -99,7 +99,8 @@ def run_cp2k_batch(args: argparse.Namespace) -> int:
 
     job = SlabLabelJob(
         settings=Cp2kSettings(cutoff=args.cutoff, cube_stride=args.stride, forces=not args.no_forces,
-                              threads=args.threads),
+                              threads=args.threads, max_scf=args.max_scf, mixing_alpha=args.mixing_alpha,
+                              broyden_history=args.broyden_history),
         fields=tuple(tuple(field) for field in args.field or []),
         **_output_options(args),
     )
@@ -213,5 +214,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cp2k.add_argument("--cutoff", type=float, default=300.0, help="plane-wave cutoff, Ry")
     cp2k.add_argument("--stride", type=int, default=1, help="density cube stride")
     cp2k.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS of each CP2K run")
+    cp2k.add_argument("--max-scf", type=int, default=200, help="SCF steps before a run counts as failed")
+    cp2k.add_argument("--mixing-alpha", type=float, default=0.2, help="Broyden mixing fraction")
+    cp2k.add_argument("--broyden-history", type=int, default=4,
+                      help="NBROYDEN: earlier steps Broyden mixing uses (8 helps thick slabs in long cells)")
     _add_batch_options(cp2k, "grid", 300.0, "TS σ in Å³/e on |Δn| (300: 1e-3 e/Å³ is weighted e^-5.6)")
     cp2k.set_defaults(func=run_cp2k_batch)

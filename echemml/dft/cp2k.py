@@ -58,6 +58,8 @@ class Cp2kSettings:
         smearing_K: Fermi–Dirac electronic temperature, K (0 for none).
         added_mos: extra orbitals for smearing.
         mixing_alpha: Broyden mixing fraction.
+        broyden_history: NBROYDEN, the number of earlier steps Broyden mixing uses
+            (8 helps thick metal slabs in long vacuum cells converge).
         eps_scf: SCF convergence.
         max_scf: SCF iterations before giving up.
         cube_stride: write every n-th grid point of the density cube.
@@ -74,6 +76,7 @@ class Cp2kSettings:
     smearing_K: float = 300.0
     added_mos: int = 40
     mixing_alpha: float = 0.2
+    broyden_history: int = 4
     eps_scf: float = 1e-6
     max_scf: int = 200
     cube_stride: int = 1
@@ -163,6 +166,7 @@ def write_input(
             "      &MIXING",
             "        METHOD BROYDEN_MIXING",
             f"        ALPHA {settings.mixing_alpha:g}",
+            f"        NBROYDEN {settings.broyden_history}",
             "      &END MIXING",
         ]
     lines += [
@@ -205,17 +209,31 @@ _ELECTRONS = re.compile(r"Number of electrons:\s+(\d+)")
 _NOT_CONVERGED = re.compile(r"SCF run NOT converged|\*\*\* SCF run NOT converged")
 
 
+# an SCF step line: step, method, ..., convergence, total energy (a.u.), change
+_SCF_STEP = re.compile(r"^\s*(\d+)\s.*\s(\d\.\d+(?:E[-+]\d+)?)\s+(-?\d+\.\d+)\s+(-?\d\.\d+E[-+]\d+)\s*$")
+
+
 def _tail(path: Path, lines: int = 15) -> str:
     if not path.exists():
         return "(no output written)"
     return " | ".join(line.strip() for line in path.read_text(errors="replace").splitlines()[-lines:] if line.strip())
 
 
+def _scf_summary(text: str) -> str:
+    """Where an unconverged SCF stood: its step count and the convergence of its last steps."""
+    steps = [match.groups() for match in map(_SCF_STEP.match, text.splitlines()) if match]
+    if not steps:
+        return "no SCF step was printed"
+    last = ", ".join(convergence for _, convergence, _, _ in steps[-5:])
+    return f"{steps[-1][0]} SCF steps, convergence of the last ones {last}"
+
+
 def parse_output(output: Path, natoms: int) -> tuple[float, np.ndarray | None, float]:
     """Energy (eV), forces (eV/Å, or None) and valence electron count from a CP2K output file."""
     text = output.read_text(errors="replace")
     if _NOT_CONVERGED.search(text):
-        raise Cp2kError(f"{output}: SCF did not converge: {_tail(output)}")
+        raise Cp2kError(f"{output}: SCF did not converge ({_scf_summary(text)}); "
+                        "try a larger --max-scf, a smaller --mixing-alpha or --broyden-history 8")
     energies = _ENERGY.findall(text)
     if not energies:
         raise Cp2kError(f"{output}: no final energy (CP2K failed?): {_tail(output)}")

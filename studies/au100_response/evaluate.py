@@ -14,7 +14,7 @@ Two steps, so that the CP2K runs need not be repeated on a new machine:
 
 Run from the repository root::
 
-    python studies/au100_response/evaluate.py --from-cubes /work/au100_cubes \
+    python studies/au100_response/evaluate.py --from-cubes au100_mt_cubes \
         --model echemml/pretrained/au100-response.pt
 
 Units: Å, e, V, V/Å, e/Å³.
@@ -44,25 +44,31 @@ from echemml.io.files import atomic_open  # noqa: E402
 from echemml.model import load_model, predict_grid  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-STRUCTURES = Path("data/au100/structures")
+STRUCTURES = Path("data/au100/structures_mt")
 FIELD_FILE = re.compile(r"^(?P<slab>test_L\d+_\d+)_Ez(?P<field>[-+]\d+\.\d+)\.cube$")
 TRANSFER_TOLERANCE = 0.02  # relative, vs CP2K
 SLOPE_TOLERANCE = 0.05  # relative, vs E_z
 
 
-def reference_from_cubes(cube_dir: Path, model=None) -> list[dict]:
-    """DFT reference numbers (and, with a model, whole-grid Δn metrics) of every held-out cube pair."""
+def reference_from_cubes(cube_dir: Path, structures: Path, model=None) -> list[dict]:
+    """DFT reference numbers (and, with a model, whole-grid Δn metrics) of every held-out cube pair.
+
+    ``structures`` is the folder of the slabs the cubes were computed for; each
+    entry records its structure file so that the reference stands on its own.
+    """
     entries = []
     for path in sorted(cube_dir.glob("test_*_Ez*.cube")):
         match = FIELD_FILE.match(path.name)
         zero_path = cube_dir / f"{match['slab']}_E0.cube"
-        if not zero_path.exists() or not (STRUCTURES / f"{match['slab']}.xyz").exists():
+        structure = structures / f"{match['slab']}.xyz"
+        if not zero_path.exists() or not structure.exists():
             continue  # incomplete, or no longer held out
         response = read_density(path).difference(read_density(zero_path))
         field = [0.0, 0.0, float(match["field"])]
         numbers = slab_response(response)
         entry = {
             "slab": match["slab"],
+            "structure": structure.as_posix(),
             "field_V_per_A": field,
             "layers": int(re.search(r"_L(\d+)_", match["slab"])[1]),
             "grid": {"origin": response.origin.tolist(), "voxel": response.voxel.tolist(),
@@ -83,7 +89,7 @@ def evaluate(model, reference: list[dict]) -> list[dict]:
     """Model vs CP2K on every reference slab and field."""
     results = []
     for entry in reference:
-        atoms = ase.io.read(STRUCTURES / f"{entry['slab']}.xyz")
+        atoms = ase.io.read(entry["structure"])
         grid = DensityGrid(atoms, np.zeros(entry["grid"]["shape"], dtype=np.float32),
                            origin=entry["grid"]["origin"], voxel=np.array(entry["grid"]["voxel"]))
         predicted = predict_grid(model, grid, field=entry["field_V_per_A"])
@@ -119,7 +125,7 @@ def figure(reference: list[dict], results: list[dict], path: Path) -> None:
     columns = list(strongest.values())
     fig, axes = plt.subplots(2, len(columns), figsize=(4.2 * len(columns), 5.5), sharex="col", squeeze=False)
     for column, (entry, result) in enumerate(columns):
-        atoms = ase.io.read(STRUCTURES / f"{entry['slab']}.xyz")
+        atoms = ase.io.read(entry["structure"])
         dft, model = entry["dft"], result["profiles"]
         top, bottom = axes[0, column], axes[1, column]
         top.plot(dft["z"], dft["line_density"], color="k", lw=1.6, label="CP2K")
@@ -142,6 +148,8 @@ def figure(reference: list[dict], results: list[dict], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--from-cubes", type=Path, metavar="DIR", help="rebuild reference.json from CP2K cubes")
+    parser.add_argument("--structures", type=Path, default=STRUCTURES,
+                        help=f"folder of the held-out slabs the cubes belong to (default: {STRUCTURES})")
     parser.add_argument("--model", help="response model file or shipped name")
     parser.add_argument("--reference", type=Path, default=HERE / "reference.json",
                         help="compact CP2K reference (default: this study's)")
@@ -150,7 +158,7 @@ def main() -> None:
     model = load_model(args.model) if args.model else None
     reference_path = args.reference
     if args.from_cubes:
-        reference = reference_from_cubes(args.from_cubes, model)
+        reference = reference_from_cubes(args.from_cubes, args.structures, model)
         with atomic_open(reference_path) as handle:
             json.dump(reference, handle)
         print(f"wrote {reference_path}: {len(reference)} held-out slab/field pairs")
