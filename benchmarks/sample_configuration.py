@@ -25,7 +25,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from echemml.dft.pyscf import PySCFSettings, run_pyscf
