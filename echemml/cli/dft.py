@@ -25,6 +25,7 @@ import ase.io
 import numpy as np
 from tqdm import tqdm
 
+from ..dft.cp2k import Cp2kSettings
 from ..errors import EchemmlError, InputFileError
 from ..qm9 import available_indices, load_qm9, parse_index_ranges
 
@@ -94,7 +95,6 @@ def run_pyscf_batch(args: argparse.Namespace) -> int:
 
 
 def run_cp2k_batch(args: argparse.Namespace) -> int:
-    from ..dft.cp2k import Cp2kSettings
     from ..dft.labelling import SlabLabelJob, label_slabs, slab_is_labelled
 
     job = SlabLabelJob(
@@ -211,12 +211,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cp2k.add_argument("structures", nargs="+", metavar="STRUCTURE", help="structure files with cell and pbc")
     cp2k.add_argument("--field", type=float, nargs=3, action="append", metavar=("EX", "EY", "EZ"),
                       help="a field in V/Å (repeat for several)")
-    cp2k.add_argument("--cutoff", type=float, default=300.0, help="plane-wave cutoff, Ry")
-    cp2k.add_argument("--stride", type=int, default=1, help="density cube stride")
-    cp2k.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS of each CP2K run")
-    cp2k.add_argument("--max-scf", type=int, default=200, help="SCF steps before a run counts as failed")
-    cp2k.add_argument("--mixing-alpha", type=float, default=0.2, help="Broyden mixing fraction")
-    cp2k.add_argument("--broyden-history", type=int, default=4,
-                      help="NBROYDEN: earlier steps Broyden mixing uses (8 helps thick slabs in long cells)")
+    recipe = Cp2kSettings()
+    cp2k.add_argument("--cutoff", type=float, default=recipe.cutoff, help="plane-wave cutoff, Ry (default %(default)g)")
+    cp2k.add_argument("--stride", type=int, default=recipe.cube_stride, help="density cube stride")
+    cp2k.add_argument("--threads", type=int, default=recipe.threads, help="OMP_NUM_THREADS of each CP2K run")
+    cp2k.add_argument("--max-scf", type=int, default=recipe.max_scf,
+                      help="SCF steps before a run counts as failed (default %(default)d)")
+    cp2k.add_argument("--mixing-alpha", type=float, default=recipe.mixing_alpha,
+                      help="Broyden mixing fraction (default %(default)g)")
+    cp2k.add_argument("--broyden-history", type=int, default=recipe.broyden_history,
+                      help="NBROYDEN: earlier steps Broyden mixing uses (default %(default)d; "
+                      "8 helps thick slabs in long cells)")
     _add_batch_options(cp2k, "grid", 300.0, "TS σ in Å³/e on |Δn| (300: 1e-3 e/Å³ is weighted e^-5.6)")
     cp2k.set_defaults(func=run_cp2k_batch)

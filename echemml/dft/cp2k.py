@@ -233,7 +233,8 @@ def parse_output(output: Path, natoms: int) -> tuple[float, np.ndarray | None, f
     text = output.read_text(errors="replace")
     if _NOT_CONVERGED.search(text):
         raise Cp2kError(f"{output}: SCF did not converge ({_scf_summary(text)}); "
-                        "try a larger --max-scf, a smaller --mixing-alpha or --broyden-history 8")
+                        "raise max_scf, lower mixing_alpha or set broyden_history 8 "
+                        "(echemml dft cp2k --max-scf, --mixing-alpha, --broyden-history)")
     energies = _ENERGY.findall(text)
     if not energies:
         raise Cp2kError(f"{output}: no final energy (CP2K failed?): {_tail(output)}")
