@@ -26,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..dft.cp2k import Cp2kSettings
+from ..dft.pyscf import PySCFSettings
 from ..errors import EchemmlError, InputFileError
 from ..qm9 import available_indices, load_qm9, parse_index_ranges
 
@@ -67,7 +68,6 @@ def _structures(args: argparse.Namespace) -> dict[str, object]:
 
 def run_pyscf_batch(args: argparse.Namespace) -> int:
     from ..dft.labelling import LabelJob, is_labelled, label_molecules
-    from ..dft.pyscf import PySCFSettings
 
     job = LabelJob(
         settings=PySCFSettings(
@@ -191,12 +191,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--allow-reserved", action="store_true", help="allow QM9 indices above 120000 (evaluation data only)"
     )
     pyscf.add_argument("--qm9-sample", type=int, metavar="N", help="draw N indices at random from the --qm9 range")
-    pyscf.add_argument("--spacing", type=float, default=0.1, help="grid spacing in Å (default 0.1)")
-    pyscf.add_argument("--margin", type=float, default=4.0, help="vacuum around the atoms in Å (default 4.0)")
+    engine = PySCFSettings()
+    pyscf.add_argument("--spacing", type=float, default=engine.spacing, help="grid spacing in Å (default %(default)g)")
+    pyscf.add_argument("--margin", type=float, default=engine.margin,
+                       help="vacuum around the atoms in Å (default %(default)g)")
     pyscf.add_argument("--field", type=float, nargs=3, metavar=("EX", "EY", "EZ"), help="uniform field in V/Å")
-    pyscf.add_argument("--basis", default="gth-dzvp")
-    pyscf.add_argument("--xc", default="pbe")
-    pyscf.add_argument("--grid-level", type=int, default=2, help="PySCF integration grid level")
+    pyscf.add_argument("--basis", default=engine.basis, help="GTH-adapted Gaussian basis (default %(default)s)")
+    pyscf.add_argument("--xc", default=engine.xc, help="exchange–correlation functional (default %(default)s)")
+    pyscf.add_argument("--grid-level", type=int, default=engine.grid_level,
+                       help="PySCF integration grid level (default %(default)d)")
     pyscf.add_argument("--threads", type=int,
                        help="PySCF threads per molecule (default: OMP_NUM_THREADS, or CPU count ÷ workers)")
     _add_batch_options(pyscf, "molecule", 30.0, "TS σ in Å³/e (paper: 30 for QM9)")

@@ -6,8 +6,8 @@ Two steps, so that the CP2K runs need not be repeated on a new machine:
    (``NAME_E0.cube`` and ``NAME_Ez-0.50.cube`` … written by ``echemml dft cp2k
    --out DIR``) and writes the compact DFT reference ``reference.json``: per slab
    and field, the grid geometry, the planar-averaged Δn(z) and its response ESP,
-   the charge transfer and the ESP slope inside the metal. With a model it
-   also reports the whole-grid NMAE of Δn (needs the cubes).
+   the charge transfer and the ESP slope inside the metal. With a model, the
+   cubes also give the model's whole-grid NMAE of Δn (not stored in the reference).
 2. ``--model MODEL`` predicts Δn on each reference grid, compares charge
    transfer (target: within 2 % of CP2K) and ESP slope inside the metal (target:
    within 5 % of E_z), and writes ``heldout.json`` and ``fig6_response.png``.
@@ -50,13 +50,8 @@ TRANSFER_TOLERANCE = 0.02  # relative, vs CP2K
 SLOPE_TOLERANCE = 0.05  # relative, vs E_z
 
 
-def reference_from_cubes(cube_dir: Path, structures: Path, model=None) -> list[dict]:
-    """DFT reference numbers (and, with a model, whole-grid Δn metrics) of every held-out cube pair.
-
-    ``structures`` is the folder of the slabs the cubes were computed for; each
-    entry records its structure file so that the reference stands on its own.
-    """
-    entries = []
+def cube_responses(cube_dir: Path, structures: Path):
+    """(slab name, field, structure path, CP2K Δn grid) of every complete held-out cube pair."""
     for path in sorted(cube_dir.glob("test_*_Ez*.cube")):
         match = FIELD_FILE.match(path.name)
         zero_path = cube_dir / f"{match['slab']}_E0.cube"
@@ -64,29 +59,45 @@ def reference_from_cubes(cube_dir: Path, structures: Path, model=None) -> list[d
         if not zero_path.exists() or not structure.exists():
             continue  # incomplete, or no longer held out
         response = read_density(path).difference(read_density(zero_path))
-        field = [0.0, 0.0, float(match["field"])]
+        yield match["slab"], [0.0, 0.0, float(match["field"])], structure, response
+
+
+def reference_from_cubes(cube_dir: Path, structures: Path) -> list[dict]:
+    """DFT reference numbers of every held-out cube pair.
+
+    ``structures`` is the folder of the slabs the cubes were computed for; each
+    entry records its structure file so that the reference stands on its own.
+    """
+    entries = []
+    for slab, field, structure, response in cube_responses(cube_dir, structures):
         numbers = slab_response(response)
         entry = {
-            "slab": match["slab"],
+            "slab": slab,
             "structure": structure.as_posix(),
             "field_V_per_A": field,
-            "layers": int(re.search(r"_L(\d+)_", match["slab"])[1]),
+            "layers": int(re.search(r"_L(\d+)_", slab)[1]),
             "grid": {"origin": response.origin.tolist(), "voxel": response.voxel.tolist(),
                      "shape": list(response.shape)},
             "dft": {**numbers.as_dict(), "z": numbers.z.tolist(), "line_density": numbers.line_density.tolist(),
                     "esp": numbers.esp.tolist()},
         }
-        if model is not None:
-            predicted = predict_grid(model, response, field=field)
-            entry["whole_grid"] = {"nmae_percent": nmae(response.values, predicted.values),
-                                   "rmse_e_per_A3": rmse(response.values, predicted.values),
-                                   "r2": r2(response.values, predicted.values)}
         entries.append(entry)
     return entries
 
 
-def evaluate(model, reference: list[dict]) -> list[dict]:
-    """Model vs CP2K on every reference slab and field."""
+def whole_grid_metrics(model, cube_dir: Path, structures: Path) -> dict[tuple[str, float], dict]:
+    """The model's Δn against CP2K's over each whole held-out grid, keyed by (slab, E_z)."""
+    metrics = {}
+    for slab, field, _, response in cube_responses(cube_dir, structures):
+        predicted = predict_grid(model, response, field=field)
+        metrics[slab, field[2]] = {"nmae_percent": nmae(response.values, predicted.values),
+                                   "rmse_e_per_A3": rmse(response.values, predicted.values),
+                                   "r2": r2(response.values, predicted.values)}
+    return metrics
+
+
+def evaluate(model, reference: list[dict], grid_metrics: dict | None = None) -> list[dict]:
+    """Model vs CP2K on every reference slab and field (with whole-grid Δn metrics where given)."""
     results = []
     for entry in reference:
         atoms = ase.io.read(entry["structure"])
@@ -108,7 +119,7 @@ def evaluate(model, reference: list[dict]) -> list[dict]:
                                          "relative_error_vs_field": slope_error},
             "esp_drop_V": {"cp2k": dft["esp_drop_V"], "model": numbers.esp_drop_V},
             "model_net_e_before_neutralizing": net,
-            "whole_grid_delta_n": entry.get("whole_grid"),
+            "whole_grid_delta_n": (grid_metrics or {}).get((entry["slab"], field_z)),
             "passes": bool(abs(transfer_error) <= TRANSFER_TOLERANCE and abs(slope_error) <= SLOPE_TOLERANCE),
             "profiles": {"z": numbers.z, "line_density": numbers.line_density, "esp": numbers.esp},
         })
@@ -158,7 +169,7 @@ def main() -> None:
     model = load_model(args.model) if args.model else None
     reference_path = args.reference
     if args.from_cubes:
-        reference = reference_from_cubes(args.from_cubes, args.structures, model)
+        reference = reference_from_cubes(args.from_cubes, args.structures)
         with atomic_open(reference_path) as handle:
             json.dump(reference, handle)
         print(f"wrote {reference_path}: {len(reference)} held-out slab/field pairs")
@@ -166,7 +177,8 @@ def main() -> None:
     if model is None:
         return
     args.out.mkdir(parents=True, exist_ok=True)
-    results = evaluate(model, reference)
+    grid_metrics = whole_grid_metrics(model, args.from_cubes, args.structures) if args.from_cubes else None
+    results = evaluate(model, reference, grid_metrics)
     figure(reference, results, args.out / "fig6_response.png")
     report = [{key: value for key, value in result.items() if key != "profiles"} for result in results]
     with atomic_open(args.out / "heldout.json") as handle:
