@@ -41,6 +41,7 @@ HERE = Path(__file__).parent
 LATTICE = 4.08  # Å
 VACUUM = 8.0  # Å
 RATTLE = 0.05  # Å
+EXTRA_COPIES = 4  # more 4-, 5- and 6-layer training slabs in the MT-safe set
 
 
 def mt_vacuum(layers: int) -> float:
@@ -57,14 +58,23 @@ def slab(layers: int, seed: int | None, vacuum: float = VACUUM):
     return atoms
 
 
-def write_set(folder: Path, vacuum) -> None:
-    """Every slab of the data set into ``folder``; ``vacuum(layers)`` gives Å per side."""
+def write_set(folder: Path, vacuum, extra_copies: int = 0) -> None:
+    """Every slab of the data set into ``folder``; ``vacuum(layers)`` gives Å per side.
+
+    ``extra_copies`` more rattled 4-, 5- and 6-layer training slabs are written
+    after the first ones (the MT-safe set has them: with 19 slabs the response
+    model fitted its training slabs but not new rattles of them).
+    """
     folder.mkdir(exist_ok=True)
     for layers in (3, 4, 5):
         for copy in range(6):
             slab(layers, 100 * layers + copy, vacuum(layers)).write(folder / f"train_L{layers}_{copy}.xyz")
     # The 6-layer slab was labelled first as a held-out thickness; the shipped model trains on it.
     slab(6, 2000, vacuum(6)).write(folder / "train_L6_0.xyz")
+    for copy in range(1, extra_copies + 1):
+        for layers in (4, 5):
+            slab(layers, 100 * layers + 5 + copy, vacuum(layers)).write(folder / f"train_L{layers}_{5 + copy}.xyz")
+        slab(6, 2000 + copy, vacuum(6)).write(folder / f"train_L6_{copy}.xyz")
     for copy in range(2):
         slab(4, 1000 + copy, vacuum(4)).write(folder / f"test_L4_{copy}.xyz")
     slab(7, 3000, vacuum(7)).write(folder / "test_L7_0.xyz")
@@ -72,7 +82,7 @@ def write_set(folder: Path, vacuum) -> None:
 
 def main() -> None:
     write_set(HERE / "structures", lambda layers: VACUUM)
-    write_set(HERE / "structures_mt", mt_vacuum)
+    write_set(HERE / "structures_mt", mt_vacuum, extra_copies=EXTRA_COPIES)
 
 
 if __name__ == "__main__":

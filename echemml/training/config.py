@@ -60,6 +60,12 @@ class TrainingSettings:
         max_epochs: epoch budget (None: none).
         time_budget: wall-clock budget of one run, s (None: none); checked after each epoch.
         validation_fraction: share of each configuration's points held out for validation.
+        validation_configurations: shell patterns (fnmatch) of sample-set names or
+            sources (e.g. candidate names such as "train_L4_5_*") whose
+            configurations validate with all their points and do not train; the others
+            train on all theirs. Empty: every configuration splits its points by
+            ``validation_fraction`` (the paper's split). Whole configurations measure
+            what held-out structures will see; split points measure interpolation.
         seed: seed of the split, the shuffles and the initial weights.
         grad_clip: maximum gradient norm (None: no clipping).
         ema_decay: decay of an exponential moving average of the weights used for
@@ -86,6 +92,7 @@ class TrainingSettings:
     max_epochs: int | None = None
     time_budget: float | None = None
     validation_fraction: float = 0.1
+    validation_configurations: list[str] = field(default_factory=list)
     seed: int = 0
     grad_clip: float | None = None
     ema_decay: float | None = None
@@ -175,6 +182,10 @@ class Config:
             problems.append(f"training.loss must be one of {', '.join(LOSS_NAMES)}, got {t.loss!r}")
         if not 0.0 < t.validation_fraction < 1.0:
             problems.append("training.validation_fraction must lie in (0, 1)")
+        if not isinstance(t.validation_configurations, list) or not all(
+            isinstance(pattern, str) for pattern in t.validation_configurations
+        ):
+            problems.append("training.validation_configurations must be a list of name patterns")
         if not 0.0 < t.lr_factor < 1.0:
             problems.append("training.lr_factor must lie in (0, 1)")
         for key in ("batch_size", "patience", "checkpoint_every"):

@@ -2,16 +2,19 @@
 
 A :class:`PointDataset` holds, per configuration of a sample set, the atom graph
 and the ghost points (neighbour lists built once, Å) of either its training or
-its validation points with their targets (e/Å³) and loss weights. The 9:1 split
-is made per configuration and seeded, so every configuration trains on most of
-its points and validates on the rest. :func:`collate` joins structures into one
-batch, offsetting atom, point and structure indices.
+its validation points with their targets (e/Å³) and loss weights. By default
+the 9:1 split is made per configuration and seeded, so every configuration
+trains on most of its points and validates on the rest; named validation
+configurations instead validate with all their points and train on none.
+:func:`collate` joins structures into one batch, offsetting atom, point and
+structure indices.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 import numpy as np
 import torch
@@ -58,6 +61,12 @@ def split_points(n_points: int, validation_fraction: float, seed: int, index: in
     return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
 
+def _matches(name: str, config: SampledConfiguration, patterns: Sequence[str]) -> bool:
+    """Whether a configuration's sample-set name or its source (e.g. the candidate name) matches a pattern."""
+    labels = [name, str(config.provenance.get("source", ""))]
+    return any(fnmatchcase(label, pattern) for label in labels for pattern in patterns)
+
+
 class PointDataset(Dataset):
     """Structures with their training (or validation) points, ready for the model."""
 
@@ -91,24 +100,37 @@ class PointDataset(Dataset):
         seed: int,
         loss_weights: Mapping[str, float] | None = None,
         dtype: torch.dtype = torch.float32,
+        validation_configurations: Sequence[str] = (),
     ) -> tuple[PointDataset, PointDataset]:
-        """(training, validation) datasets of the configurations' points, split 1 − f : f.
+        """(training, validation) datasets of the configurations' points.
 
         ``species`` are the model's atomic numbers, ``cutoff`` its rc in Å,
         ``loss_weights`` maps a configuration name to the weight of its points.
+        Without ``validation_configurations`` each configuration's points split
+        1 − f : f; with them (fnmatch patterns of names), matching configurations
+        validate with all their points and the others train with all theirs.
         """
         weights = dict(loss_weights or {})
-        train, validation = [], []
+        train, validation = ([], []), ([], [])
         for index, (config, name) in enumerate(zip(configurations, names)):
             graph = AtomGraph.from_atoms(config.atoms, species, cutoff, config.field, dtype)
-            train_idx, val_idx = split_points(len(config.targets), validation_fraction, seed, index)
+            everything, nothing = np.arange(len(config.targets)), np.arange(0)
+            if not validation_configurations:
+                train_idx, val_idx = split_points(len(config.targets), validation_fraction, seed, index)
+            elif _matches(name, config, validation_configurations):
+                train_idx, val_idx = nothing, everything
+            else:
+                train_idx, val_idx = everything, nothing
             weight = float(weights.get(name, 1.0))
-            for chosen, out in ((train_idx, train), (val_idx, validation)):
+            for chosen, (items, kept_names) in ((train_idx, train), (val_idx, validation)):
+                if len(chosen) == 0 and validation_configurations:
+                    continue
                 points = config.points[chosen]
                 ghosts = GhostPoints.from_pairs(points, point_atom_pairs(points, config.atoms, cutoff), dtype)
                 targets = torch.as_tensor(config.targets[chosen], dtype=dtype)
-                out.append(StructurePoints(graph, ghosts, targets, torch.full_like(targets, weight)))
-        return cls(train, list(names)), cls(validation, list(names))
+                items.append(StructurePoints(graph, ghosts, targets, torch.full_like(targets, weight)))
+                kept_names.append(name)
+        return cls(*train), cls(*validation)
 
 
 def collate(items: Sequence[StructurePoints]) -> StructurePoints:

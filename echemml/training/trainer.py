@@ -144,9 +144,16 @@ class Trainer:
         self.train_set, self.validation_set = PointDataset.split(
             configurations, names, self.model.species, self.model.cutoff,
             settings.validation_fraction, settings.seed, settings.loss_weights, self.dtype,
+            settings.validation_configurations,
         )
         if len(self.validation_set.targets()) == 0:
-            raise EchemmlError(f"{self.samples}: too few sampled points for a validation split")
+            raise EchemmlError(
+                f"{self.samples}: no configuration matches training.validation_configurations "
+                f"{settings.validation_configurations}" if settings.validation_configurations
+                else f"{self.samples}: too few sampled points for a validation split"
+            )
+        if len(self.train_set.targets()) == 0:
+            raise EchemmlError(f"{self.samples}: every configuration matches training.validation_configurations")
         self.data_summary = {
             "samples": str(self.samples),
             "configurations": len(names),

@@ -74,6 +74,35 @@ def test_target_scaling_is_set_from_training_targets(toy_sample_file, tmp_path):
     assert trainer.validation_set.n_points == 4 * 6  # 9:1 per configuration
 
 
+def test_validation_configurations_hold_out_whole_structures(toy_sample_file, tmp_path):
+    """Named configurations validate with all their points; the others train with all theirs."""
+    trainer = Trainer(small_config(validation_configurations=["000003"]), toy_sample_file, tmp_path,
+                      progress_bar=False)
+    assert trainer.train_set.names == ["000000", "000001", "000002"]
+    assert trainer.validation_set.names == ["000003"]
+    assert trainer.train_set.n_points == 3 * 60
+    assert trainer.validation_set.n_points == 60
+
+
+def test_validation_configurations_match_the_source_names(toy_sample_file, tmp_path):
+    """Configurations sampled from a candidate store are picked by their candidate names."""
+    from echemml.io.samples import SampleSet
+
+    path = tmp_path / "named.h5"
+    with SampleSet(toy_sample_file) as source, SampleSet(path, "a") as target:
+        for configuration, name in zip(source, ("train_L3_0_Ez-1.00", "train_L4_0_Ez-1.00", "train_L4_1_Ez-1.00")):
+            configuration.provenance["source"] = name
+            target.append(configuration)
+    trainer = Trainer(small_config(validation_configurations=["train_L4_1_*"]), path, tmp_path / "run",
+                      progress_bar=False)
+    assert trainer.validation_set.names == ["000002"]
+
+
+def test_validation_configurations_that_match_nothing_are_refused(toy_sample_file, tmp_path):
+    with pytest.raises(EchemmlError, match="no configuration matches"):
+        Trainer(small_config(validation_configurations=["train_*"]), toy_sample_file, tmp_path, progress_bar=False)
+
+
 def test_resume_reproduces_the_uninterrupted_run(toy_sample_file, tmp_path):
     """3 epochs straight == 2 epochs, a fresh process state, then resume for 1: same weights and losses."""
     straight = Trainer(small_config(max_epochs=3), toy_sample_file, tmp_path / "straight", progress_bar=False)
@@ -233,4 +262,7 @@ def test_config_errors_name_the_file_and_key(tmp_path):
     assert load_config(path).training.lr == 1e-3
     path.write_text("head: energy\n")
     with pytest.raises(InputFileError, match="head must be one of"):
+        load_config(path)
+    path.write_text("training:\n  validation_configurations: train_L4_5_*\n")
+    with pytest.raises(InputFileError, match="validation_configurations must be a list"):
         load_config(path)
