@@ -73,8 +73,9 @@ class TrainingSettings:
         loss: "mse" (the paper's squared error) or "mae" (absolute error, the
             measure NMAE takes over the whole grid), of the targets divided by
             their standard deviation.
-        loss_weights: weight of each configuration's points in the loss, by its
-            name in the sample set (others weigh 1).
+        loss_weights: weight of each configuration's points in the loss, by a
+            pattern (fnmatch) of its sample-set name or source, e.g. {"train_L6_*": 3};
+            the first pattern that matches counts, others weigh 1.
         checkpoint_every: epochs between checkpoints (one is always written at the end).
         dtype: float32 or float64 arithmetic.
         threads: CPU threads per process (None: torch's default). Small batches

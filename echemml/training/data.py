@@ -105,7 +105,8 @@ class PointDataset(Dataset):
         """(training, validation) datasets of the configurations' points.
 
         ``species`` are the model's atomic numbers, ``cutoff`` its rc in Å,
-        ``loss_weights`` maps a configuration name to the weight of its points.
+        ``loss_weights`` maps a pattern of configuration names (sample-set name or
+        source, fnmatch; the first that matches counts) to the weight of its points.
         Without ``validation_configurations`` each configuration's points split
         1 − f : f; with them (fnmatch patterns of names), matching configurations
         validate with all their points and the others train with all theirs.
@@ -121,7 +122,7 @@ class PointDataset(Dataset):
                 train_idx, val_idx = nothing, everything
             else:
                 train_idx, val_idx = everything, nothing
-            weight = float(weights.get(name, 1.0))
+            weight = next((float(w) for pattern, w in weights.items() if _matches(name, config, [pattern])), 1.0)
             for chosen, (items, kept_names) in ((train_idx, train), (val_idx, validation)):
                 if len(chosen) == 0 and validation_configurations:
                     continue

@@ -84,8 +84,8 @@ def test_validation_configurations_hold_out_whole_structures(toy_sample_file, tm
     assert trainer.validation_set.n_points == 60
 
 
-def test_validation_configurations_match_the_source_names(toy_sample_file, tmp_path):
-    """Configurations sampled from a candidate store are picked by their candidate names."""
+def test_validation_and_loss_weights_match_the_source_names(toy_sample_file, tmp_path):
+    """Configurations sampled from a candidate store are picked (and weighted) by their candidate names."""
     from echemml.io.samples import SampleSet
 
     path = tmp_path / "named.h5"
@@ -96,6 +96,9 @@ def test_validation_configurations_match_the_source_names(toy_sample_file, tmp_p
     trainer = Trainer(small_config(validation_configurations=["train_L4_1_*"]), path, tmp_path / "run",
                       progress_bar=False)
     assert trainer.validation_set.names == ["000002"]
+    weighted = Trainer(small_config(loss_weights={"train_L4_*": 3.0, "000000": 0.5}), path, tmp_path / "weighted",
+                       progress_bar=False)
+    assert [float(item.weights[0]) for item in weighted.train_set] == [0.5, 3.0, 3.0]
 
 
 def test_validation_configurations_that_match_nothing_are_refused(toy_sample_file, tmp_path):
