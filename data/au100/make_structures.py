@@ -8,8 +8,9 @@ cell is ≥ 2.1× the density along z, as CP2K's MT Poisson solver needs (with 8
 the 6- and 7-layer cells are only 1.7× and their screening charge is off).
 Training: 3, 4 and 5 layers, six rattled copies each, and one 6-layer slab; the
 MT-safe set adds four more rattled copies of the 4-, 5- and 6-layer slabs
-(train_L4_6…9, train_L5_6…9, train_L6_1…4), labelled by the same command. Held out: two more rattled 4-layer slabs and one 7-layer slab (a
-thickness training never sees).
+(train_L4_6…9, train_L5_6…9, train_L6_1…4), labelled by the same command.
+Held out: two more rattled 4-layer slabs and one 7-layer slab (a thickness
+training never sees).
 
     python data/au100/make_structures.py      # writes structures/*.xyz and structures_mt/*.xyz
 

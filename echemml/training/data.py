@@ -115,17 +115,15 @@ class PointDataset(Dataset):
         train, validation = ([], []), ([], [])
         for index, (config, name) in enumerate(zip(configurations, names)):
             graph = AtomGraph.from_atoms(config.atoms, species, cutoff, config.field, dtype)
-            everything, nothing = np.arange(len(config.targets)), np.arange(0)
+            everything = np.arange(len(config.targets))
             if not validation_configurations:
-                train_idx, val_idx = split_points(len(config.targets), validation_fraction, seed, index)
+                parts = zip(split_points(len(config.targets), validation_fraction, seed, index), (train, validation))
             elif _matches(name, config, validation_configurations):
-                train_idx, val_idx = nothing, everything
+                parts = [(everything, validation)]
             else:
-                train_idx, val_idx = everything, nothing
+                parts = [(everything, train)]
             weight = next((float(w) for pattern, w in weights.items() if _matches(name, config, [pattern])), 1.0)
-            for chosen, (items, kept_names) in ((train_idx, train), (val_idx, validation)):
-                if len(chosen) == 0 and validation_configurations:
-                    continue
+            for chosen, (items, kept_names) in parts:
                 points = config.points[chosen]
                 ghosts = GhostPoints.from_pairs(points, point_atom_pairs(points, config.atoms, cutoff), dtype)
                 targets = torch.as_tensor(config.targets[chosen], dtype=dtype)
