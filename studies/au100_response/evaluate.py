@@ -62,16 +62,19 @@ def cube_responses(cube_dir: Path, structures: Path):
         yield match["slab"], [0.0, 0.0, float(match["field"])], structure, response
 
 
-def reference_from_cubes(cube_dir: Path, structures: Path) -> list[dict]:
-    """DFT reference numbers of every held-out cube pair.
+def reference_from_cubes(cube_dir: Path, structures: Path, model=None) -> tuple[list[dict], dict]:
+    """DFT reference numbers of every held-out cube pair, and the model's whole-grid Δn metrics.
 
     ``structures`` is the folder of the slabs the cubes were computed for; each
     entry records its structure file so that the reference stands on its own.
+    With a ``model``, its Δn is predicted on each whole CP2K grid in the same pass
+    (every cube is read once) and compared point by point: NMAE (%), RMSE (e/Å³)
+    and R², keyed by (slab, E_z); without one the metrics are empty.
     """
-    entries = []
+    entries, metrics = [], {}
     for slab, field, structure, response in cube_responses(cube_dir, structures):
         numbers = slab_response(response)
-        entry = {
+        entries.append({
             "slab": slab,
             "structure": structure.as_posix(),
             "field_V_per_A": field,
@@ -80,20 +83,13 @@ def reference_from_cubes(cube_dir: Path, structures: Path) -> list[dict]:
                      "shape": list(response.shape)},
             "dft": {**numbers.as_dict(), "z": numbers.z.tolist(), "line_density": numbers.line_density.tolist(),
                     "esp": numbers.esp.tolist()},
-        }
-        entries.append(entry)
-    return entries
-
-
-def whole_grid_metrics(model, cube_dir: Path, structures: Path) -> dict[tuple[str, float], dict]:
-    """The model's Δn against CP2K's over each whole held-out grid, keyed by (slab, E_z)."""
-    metrics = {}
-    for slab, field, _, response in cube_responses(cube_dir, structures):
-        predicted = predict_grid(model, response, field=field)
-        metrics[slab, field[2]] = {"nmae_percent": nmae(response.values, predicted.values),
-                                   "rmse_e_per_A3": rmse(response.values, predicted.values),
-                                   "r2": r2(response.values, predicted.values)}
-    return metrics
+        })
+        if model is not None:
+            predicted = predict_grid(model, response, field=field)
+            metrics[slab, field[2]] = {"nmae_percent": nmae(response.values, predicted.values),
+                                       "rmse_e_per_A3": rmse(response.values, predicted.values),
+                                       "r2": r2(response.values, predicted.values)}
+    return entries, metrics
 
 
 def evaluate(model, reference: list[dict], grid_metrics: dict | None = None) -> list[dict]:
@@ -167,9 +163,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: this study's)")
     args = parser.parse_args()
     model = load_model(args.model) if args.model else None
+    grid_metrics = None
     reference_path = args.reference
     if args.from_cubes:
-        reference = reference_from_cubes(args.from_cubes, args.structures)
+        reference, grid_metrics = reference_from_cubes(args.from_cubes, args.structures, model)
         with atomic_open(reference_path) as handle:
             json.dump(reference, handle)
         print(f"wrote {reference_path}: {len(reference)} held-out slab/field pairs")
@@ -177,7 +174,6 @@ def main() -> None:
     if model is None:
         return
     args.out.mkdir(parents=True, exist_ok=True)
-    grid_metrics = whole_grid_metrics(model, args.from_cubes, args.structures) if args.from_cubes else None
     results = evaluate(model, reference, grid_metrics)
     figure(reference, results, args.out / "fig6_response.png")
     report = [{key: value for key, value in result.items() if key != "profiles"} for result in results]
