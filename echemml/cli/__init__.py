@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import EchemmlError
-from . import analyze, bader, dft, evaluate, fit, info, predict, response, sample, train
+from . import analyze, bader, committee, dft, evaluate, fit, info, predict, response, sample, train
 
-VERBS = (dft, info, sample, train, fit, predict, evaluate, response, analyze, bader)
+VERBS = (dft, info, sample, train, fit, committee, predict, evaluate, response, analyze, bader)
 
 
 def build_parser() -> argparse.ArgumentParser:

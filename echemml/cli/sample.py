@@ -26,10 +26,13 @@ def feature_model(args: argparse.Namespace):
     """The model whose ghost-point features LIFS screens: --model, or a fresh --preset one."""
     import torch
 
-    from ..model import build_model, load_model, preset_config
+    from ..model import CommitteeModel, build_model, load_model, preset_config
 
     if args.model:
-        return load_model(args.model)
+        model = load_model(args.model)
+        if isinstance(model, CommitteeModel):
+            raise EchemmlError(f"{args.model}: a committee has no features of its own; give one of its members")
+        return model
     species = args.species or DEFAULT_SPECIES.get(args.preset)
     if not species:
         raise EchemmlError(f"say which elements the fresh {args.preset} model knows: --species 1 6 8 ...")

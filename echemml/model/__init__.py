@@ -4,6 +4,7 @@ torch stays inside this package; its public functions take and return numpy
 arrays, ase.Atoms and DensityGrid (Å, V/Å, e/Å³, eV).
 """
 
+from .committee import CommitteeModel, committee_from_files
 from .features import FieldAwareDensityFeatures, feature_count
 from .files import FORMAT_VERSION, load_model, model_summary, save_model
 from .fireann import FireannConfig, FireannRepresentation
@@ -13,6 +14,7 @@ from .presets import PRESETS, preset_config
 
 __all__ = [
     "FORMAT_VERSION",
+    "CommitteeModel",
     "PRESETS",
     "DensityModel",
     "EnergyModel",
@@ -22,6 +24,7 @@ __all__ = [
     "FireannRepresentation",
     "ResponseModel",
     "build_model",
+    "committee_from_files",
     "feature_count",
     "load_model",
     "model_summary",

@@ -8,7 +8,9 @@ Keys:
     species         atomic numbers (also inside hyperparameters; kept for readers)
     cutoff          rc, Å
     units           {"length": "Å", "density": "e/Å³", "field": "V/Å", "energy": "eV"}
-    state_dict      the weights (and target scaling buffers)
+    state_dict      the weights (and target scaling buffers) of a single model
+    committee       instead of state_dict, a committee's list of member weights
+                    (see :mod:`echemml.model.committee`)
     metadata        free-form facts (training data, command that built it)
 
 MODEL names a file path or a shipped model (see :mod:`echemml.pretrained`).
@@ -20,8 +22,10 @@ import os
 from pathlib import Path
 
 import torch
+from torch import nn
 
-from ..errors import InputFileError
+from ..errors import EchemmlError, InputFileError
+from .committee import CommitteeModel
 from .fireann import FireannConfig
 from .heads import HEADS, FireannModel
 
@@ -30,8 +34,17 @@ FORMAT_VERSION = 2  # 2: heads subtract the empty-point readout, no target mean
 UNITS = {"length": "Å", "density": "e/Å³", "field": "V/Å", "energy": "eV"}
 
 
-def save_model(model: FireannModel, path: str | os.PathLike, metadata: dict | None = None) -> None:
-    """Write ``model`` to ``path`` (weights in float32 unless the model is float64)."""
+def _weights(model: nn.Module) -> dict:
+    return {key: value.detach().cpu() for key, value in model.state_dict().items()}
+
+
+def save_model(model: FireannModel | CommitteeModel, path: str | os.PathLike, metadata: dict | None = None) -> None:
+    """Write ``model`` (a single model or a committee) to ``path`` atomically.
+
+    Weights stay in the model's dtype (float32 unless the model is float64).
+    """
+    weights = ({"committee": [_weights(member) for member in model.members]}
+               if isinstance(model, CommitteeModel) else {"state_dict": _weights(model)})
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -40,7 +53,7 @@ def save_model(model: FireannModel, path: str | os.PathLike, metadata: dict | No
         "species": list(model.config.species),
         "cutoff": float(model.config.cutoff),
         "units": dict(UNITS),
-        "state_dict": {key: value.detach().cpu() for key, value in model.state_dict().items()},
+        **weights,
         "metadata": dict(metadata or {}),
     }
     path = Path(path)
@@ -70,8 +83,12 @@ def load_tagged_file(
     return payload
 
 
-def load_model(name_or_path: str | os.PathLike) -> FireannModel:
-    """Load a model file, or a shipped model by name; returns it in eval mode, float32."""
+def load_model(name_or_path: str | os.PathLike) -> FireannModel | CommitteeModel:
+    """Load a model file, or a shipped model by name; returns it in eval mode, float32.
+
+    A committee file gives a :class:`CommitteeModel`, which the prediction
+    functions accept wherever they accept a density or response model.
+    """
     path = Path(name_or_path)
     if not path.exists():
         from ..pretrained import model_path
@@ -88,23 +105,32 @@ def load_model(name_or_path: str | os.PathLike) -> FireannModel:
         raise InputFileError(path, f"unknown model head {head!r}")
     try:
         config = FireannConfig.from_dict(payload["hyperparameters"])
-        model = HEADS[head](config)
-        model.load_state_dict(payload["state_dict"])
+        if "committee" in payload:
+            members = [HEADS[head](config) for _ in payload["committee"]]
+            for member, weights in zip(members, payload["committee"]):
+                member.load_state_dict(weights)
+            model = CommitteeModel(members)
+        else:
+            model = HEADS[head](config)
+            model.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, RuntimeError) as exc:
         raise InputFileError(path, f"model file does not match its hyperparameters: {exc}") from None
+    except EchemmlError as exc:  # a committee file of fewer than two members
+        raise InputFileError(path, str(exc)) from None
     model.metadata = dict(payload.get("metadata", {}))
     return model.float().eval()
 
 
-def model_summary(model: FireannModel) -> str:
-    """One line describing a model (head, sizes, species)."""
+def model_summary(model: FireannModel | CommitteeModel) -> str:
+    """One line describing a model (head, sizes, species; members of a committee)."""
     from ase.data import chemical_symbols
 
     c = model.config
     elements = "".join(chemical_symbols[z] for z in c.species)
+    committee = f", committee of {len(model.members)}" if isinstance(model, CommitteeModel) else ""
     return (
         f"FIREANN {model.head} model [{elements}], rc {c.cutoff} Å, K {c.n_radial}, L {c.max_l}, "
-        f"T {c.n_iterations}, {c.n_features} features"
+        f"T {c.n_iterations}, {c.n_features} features{committee}"
     )
 
 

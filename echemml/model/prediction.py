@@ -18,6 +18,7 @@ import torch
 
 from ..grid import DensityGrid
 from ..neighbors import atom_images_near, grid_corners, point_atom_pairs
+from .committee import CommitteeModel
 from .grid_kernel import gram_terms, grid_neighbour_sums
 from .heads import EnergyModel, FireannModel, GhostPointModel
 from .inputs import AtomGraph
@@ -41,7 +42,7 @@ def _require_ghost_head(model: FireannModel) -> GhostPointModel:
 
 
 def predict_points(
-    model: FireannModel,
+    model: FireannModel | CommitteeModel,
     atoms: ase.Atoms,
     points: np.ndarray,
     field: Sequence[float] | np.ndarray | None = None,
@@ -50,8 +51,12 @@ def predict_points(
 ) -> np.ndarray:
     """Model values (e/Å³) at arbitrary Cartesian points (n, 3) Å, in field ``field`` (V/Å).
 
-    Returns an array of shape (n,) in float32 or float64 as ``dtype`` asks.
+    Returns an array of shape (n,) in float32 or float64 as ``dtype`` asks; a
+    committee gives its members' mean.
     """
+    if isinstance(model, CommitteeModel):
+        return np.mean([predict_points(member, atoms, points, field, chunk_size, dtype)
+                        for member in model.members], axis=0)
     model = model_in_dtype(_require_ghost_head(model), dtype)
     points = np.asarray(points, dtype=float).reshape(-1, 3)
     result = np.empty(len(points), dtype=_numpy_dtype(dtype))
@@ -84,6 +89,8 @@ def point_features(
     The features the model's readout sees (final message-passing stage, in
     field ``field`` V/Å): what LIFS compares to pick linearly independent points.
     """
+    if isinstance(model, CommitteeModel):
+        raise TypeError("a committee has no features of its own; use one of its members")
     model = model_in_dtype(model, dtype)
     points = np.asarray(points, dtype=float).reshape(-1, 3)
     representation = model.representation
@@ -102,7 +109,7 @@ def point_features(
 
 
 def predict_grid(
-    model: FireannModel,
+    model: FireannModel | CommitteeModel,
     grid: DensityGrid,
     field: Sequence[float] | np.ndarray | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -115,8 +122,13 @@ def predict_grid(
     grid whose values are float32 (or float64 if ``dtype`` asks). Chunks are
     whole planes of the first grid axis, about ``chunk_size`` points each.
     Neighbour sums run in compiled CPU kernels; the readout network runs on
-    ``device`` (e.g. "cuda").
+    ``device`` (e.g. "cuda"). A committee gives its members' mean.
     """
+    if isinstance(model, CommitteeModel):
+        members = [predict_grid(member, grid, field, chunk_size, dtype, device) for member in model.members]
+        result = grid.with_values(np.mean([member.values for member in members], axis=0))
+        result.metadata["model"] = f"echemml FIREANN {model.head}, mean of a committee of {len(members)}"
+        return result
     model = model_in_dtype(_require_ghost_head(model), dtype)
     atoms = grid.atoms
     nx, ny, nz = grid.shape

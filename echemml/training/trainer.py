@@ -42,6 +42,7 @@ from ..errors import EchemmlError
 from ..io.samples import SampleSet
 from ..model.files import save_model
 from ..model.fireann import FireannConfig
+from ..model.committee import CommitteeModel
 from ..model.heads import GhostPointModel, build_model
 from . import distributed
 from .checkpoints import capture_rng, load_checkpoint, restore_rng, save_checkpoint
@@ -135,6 +136,8 @@ class Trainer:
             )
         torch.manual_seed(settings.seed)
         if init_model is not None:
+            if isinstance(init_model, CommitteeModel):
+                raise EchemmlError("cannot warm-start from a committee; give one of its members")
             if init_model.head != config.head:
                 raise EchemmlError(f"cannot warm-start a {config.head} model from a {init_model.head} model")
             self.model = copy.deepcopy(init_model)

@@ -1,0 +1,102 @@
+"""Committees: the mean of their members, saved and loaded like one model, built by `echemml committee`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from fireann_model_checks import FIELD, ethanol, gold_slab, probe_points, randomized, small_config
+
+from echemml.cli import main
+from echemml.errors import EchemmlError, InputFileError
+from echemml.grid import DensityGrid
+from echemml.model import (
+    CommitteeModel, build_model, load_model, model_summary, point_features, predict_grid, predict_points, save_model,
+)
+
+
+def members(head: str = "response", seeds=(1, 2, 3)):
+    return [randomized(build_model(small_config(), head), seed=seed) for seed in seeds]
+
+
+def test_points_get_the_members_mean():
+    atoms, points = ethanol(), probe_points(ethanol())
+    trio = members("density")
+    each = [predict_points(member, atoms, points, FIELD, dtype=torch.float64) for member in trio]
+    mean = predict_points(CommitteeModel(trio), atoms, points, FIELD, dtype=torch.float64)
+    np.testing.assert_allclose(mean, np.mean(each, axis=0), rtol=1e-12, atol=1e-15)
+    assert not np.allclose(each[0], each[1])  # the members really differ
+
+
+def test_grid_gets_the_members_mean_on_the_same_grid():
+    grid = DensityGrid(gold_slab(), np.zeros((8, 8, 30)))
+    pair = members("response", seeds=(4, 5))
+    each = [predict_grid(member, grid, field=FIELD, dtype=torch.float64) for member in pair]
+    mean = predict_grid(CommitteeModel(pair), grid, field=FIELD, dtype=torch.float64)
+    assert mean.shape == grid.shape and np.allclose(mean.origin, grid.origin)
+    np.testing.assert_allclose(mean.values, (each[0].values + each[1].values) / 2, rtol=1e-12, atol=1e-15)
+
+
+def test_round_trip_keeps_every_member(tmp_path):
+    committee = CommitteeModel(members())
+    path = tmp_path / "committee.pt"
+    save_model(committee, path, metadata={"note": "three seeds"})
+    loaded = load_model(path)
+    assert isinstance(loaded, CommitteeModel) and len(loaded.members) == 3
+    assert loaded.head == "response" and loaded.metadata == {"note": "three seeds"}
+    atoms, points = ethanol(), probe_points(ethanol())
+    np.testing.assert_array_equal(predict_points(committee, atoms, points, FIELD),
+                                  predict_points(loaded, atoms, points, FIELD))
+    assert model_summary(loaded).endswith("committee of 3")
+
+
+def test_members_must_share_head_and_hyperparameters():
+    with pytest.raises(EchemmlError, match="at least 2 members"):
+        CommitteeModel(members(seeds=(1,)))
+    with pytest.raises(EchemmlError, match="a density model among response models"):
+        CommitteeModel([*members(seeds=(1,)), randomized(build_model(small_config(), "density"))])
+    with pytest.raises(EchemmlError, match="hyperparameters differ"):
+        CommitteeModel([*members(seeds=(1,)), build_model(small_config(n_radial=5), "response")])
+    with pytest.raises(EchemmlError, match="energy model"):
+        CommitteeModel([build_model(small_config(), "energy")] * 2)
+
+
+def test_a_committee_has_no_lifs_features():
+    with pytest.raises(TypeError, match="committee"):
+        point_features(CommitteeModel(members()), ethanol(), probe_points(ethanol()))
+
+
+def test_cli_writes_a_committee_that_predicts_the_mean(tmp_path, capsys):
+    paths = []
+    for index, member in enumerate(members()):
+        paths.append(tmp_path / f"member{index}.pt")
+        save_model(member, paths[-1], metadata={"seed": index})
+    out = tmp_path / "committee.pt"
+    assert main(["committee", *map(str, paths), "-o", str(out), "--note", "seeds 0-2"]) == 0
+    assert "committee of 3" in capsys.readouterr().out
+    loaded = load_model(out)
+    assert loaded.metadata["note"] == "seeds 0-2"
+    assert [m["seed"] for m in loaded.metadata["members"]] == [0, 1, 2]
+    atoms, points = ethanol(), probe_points(ethanol())
+    each = [predict_points(load_model(path), atoms, points, FIELD) for path in paths]
+    np.testing.assert_allclose(predict_points(loaded, atoms, points, FIELD), np.mean(each, axis=0), rtol=1e-6)
+
+
+def test_cli_refuses_a_committee_as_a_member_and_a_missing_file(tmp_path, capsys):
+    path = tmp_path / "committee.pt"
+    save_model(CommitteeModel(members()), path)
+    assert main(["committee", str(path), str(path), "-o", str(tmp_path / "nested.pt")]) == 2
+    assert main(["committee", str(path), str(tmp_path / "missing.pt"), "-o", str(tmp_path / "x.pt")]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert "already a committee" in errors[0] and "missing.pt: no such model file" in errors[1]
+    assert not (tmp_path / "nested.pt").exists() and not (tmp_path / "x.pt").exists()
+
+
+def test_a_committee_file_of_one_member_is_refused(tmp_path):
+    path = tmp_path / "one.pt"
+    save_model(CommitteeModel(members(seeds=(1, 2))), path)
+    payload = torch.load(path, weights_only=True)
+    payload["committee"] = payload["committee"][:1]
+    torch.save(payload, path)
+    with pytest.raises(InputFileError, match="one.pt.*at least 2 members"):
+        load_model(path)
