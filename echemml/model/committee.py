@@ -1,9 +1,7 @@
 """Committees: several independently trained ghost-point models whose mean is the prediction.
 
 A committee of K members of one head and one set of hyperparameters predicts
-the mean of its members' values (e/Å³) at every point, and their standard
-deviation across members as a measure of how far the structure lies from what
-the members agree on. Members trained on different validation slabs or seeds
+the mean of its members' values (e/Å³) at every point. Members trained on different validation slabs or seeds
 err in different directions where the training data leave a model free, e.g.
 on a slab thicker than any trained one, and the mean cancels much of that.
 
@@ -20,10 +18,10 @@ from torch import nn
 
 from ..errors import EchemmlError
 from .fireann import FireannConfig
-from .heads import GhostPointModel
+from .heads import ConfiguredModel, GhostPointModel
 
 
-class CommitteeModel(nn.Module):
+class CommitteeModel(ConfiguredModel, nn.Module):
     """K ≥ 2 ghost-point models (density or response) of one head and configuration."""
 
     def __init__(self, members: Sequence[GhostPointModel]):
@@ -52,16 +50,6 @@ class CommitteeModel(nn.Module):
     def config(self) -> FireannConfig:
         """The members' shared hyperparameters."""
         return self.members[0].config
-
-    @property
-    def cutoff(self) -> float:
-        """rc, Å."""
-        return self.config.cutoff
-
-    @property
-    def species(self) -> tuple[int, ...]:
-        """Atomic numbers the members know."""
-        return self.config.species
 
 
 def committee_from_files(paths: Sequence[str], metadata: dict | None = None) -> CommitteeModel:

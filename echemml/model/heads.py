@@ -30,16 +30,10 @@ from .inputs import AtomGraph, GhostPoints
 from .nets import ResidualMLP, SpeciesMLP
 
 
-class FireannModel(nn.Module):
-    """Base of every head: the configuration and the shared representation."""
+class ConfiguredModel:
+    """What a model's hyperparameters say, for anything with a ``config`` (FireannConfig)."""
 
-    head: ClassVar[str] = ""
-    output_unit: ClassVar[str] = ""
-
-    def __init__(self, config: FireannConfig):
-        super().__init__()
-        self.config = config
-        self.representation = FireannRepresentation(config)
+    config: FireannConfig
 
     @property
     def cutoff(self) -> float:
@@ -50,6 +44,18 @@ class FireannModel(nn.Module):
     def species(self) -> tuple[int, ...]:
         """Atomic numbers the model knows."""
         return self.config.species
+
+
+class FireannModel(ConfiguredModel, nn.Module):
+    """Base of every head: the configuration and the shared representation."""
+
+    head: ClassVar[str] = ""
+    output_unit: ClassVar[str] = ""
+
+    def __init__(self, config: FireannConfig):
+        super().__init__()
+        self.config = config
+        self.representation = FireannRepresentation(config)
 
 
 class GhostPointModel(FireannModel):

@@ -55,8 +55,8 @@ def predict_points(
     committee gives its members' mean.
     """
     if isinstance(model, CommitteeModel):
-        return np.mean([predict_points(member, atoms, points, field, chunk_size, dtype)
-                        for member in model.members], axis=0)
+        total = sum(predict_points(member, atoms, points, field, chunk_size, dtype) for member in model.members)
+        return total / len(model.members)  # one member's values in memory at a time
     model = model_in_dtype(_require_ghost_head(model), dtype)
     points = np.asarray(points, dtype=float).reshape(-1, 3)
     result = np.empty(len(points), dtype=_numpy_dtype(dtype))
@@ -125,9 +125,9 @@ def predict_grid(
     ``device`` (e.g. "cuda"). A committee gives its members' mean.
     """
     if isinstance(model, CommitteeModel):
-        members = [predict_grid(member, grid, field, chunk_size, dtype, device) for member in model.members]
-        result = grid.with_values(np.mean([member.values for member in members], axis=0))
-        result.metadata["model"] = f"echemml FIREANN {model.head}, mean of a committee of {len(members)}"
+        total = sum(predict_grid(member, grid, field, chunk_size, dtype, device).values for member in model.members)
+        result = grid.with_values(total / len(model.members))  # one member's grid in memory at a time
+        result.metadata["model"] = f"echemml FIREANN {model.head}, mean of a committee of {len(model.members)}"
         return result
     model = model_in_dtype(_require_ghost_head(model), dtype)
     atoms = grid.atoms

@@ -63,15 +63,16 @@ def cube_responses(cube_dir: Path, structures: Path):
 
 
 def reference_from_cubes(cube_dir: Path, structures: Path, model=None) -> tuple[list[dict], dict]:
-    """DFT reference numbers of every held-out cube pair, and the model's whole-grid Δn metrics.
+    """DFT reference numbers of every held-out cube pair, and the model on the same grids.
 
     ``structures`` is the folder of the slabs the cubes were computed for; each
     entry records its structure file so that the reference stands on its own.
     With a ``model``, its Δn is predicted on each whole CP2K grid in the same pass
-    (every cube is read once) and compared point by point: NMAE (%), RMSE (e/Å³)
-    and R², keyed by (slab, E_z); without one the metrics are empty.
+    (every cube is read once): the second result maps (slab, E_z) to the
+    predicted grid and its point-by-point comparison with CP2K, NMAE (%), RMSE
+    (e/Å³) and R²; without a model it is empty.
     """
-    entries, metrics = [], {}
+    entries, comparisons = [], {}
     for slab, field, structure, response in cube_responses(cube_dir, structures):
         numbers = slab_response(response)
         entries.append({
@@ -86,24 +87,32 @@ def reference_from_cubes(cube_dir: Path, structures: Path, model=None) -> tuple[
         })
         if model is not None:
             predicted = predict_grid(model, response, field=field)
-            metrics[slab, field[2]] = {"nmae_percent": nmae(response.values, predicted.values),
-                                       "rmse_e_per_A3": rmse(response.values, predicted.values),
-                                       "r2": r2(response.values, predicted.values)}
-    return entries, metrics
+            comparisons[slab, field[2]] = predicted, {
+                "nmae_percent": nmae(response.values, predicted.values),
+                "rmse_e_per_A3": rmse(response.values, predicted.values),
+                "r2": r2(response.values, predicted.values)}
+    return entries, comparisons
 
 
-def evaluate(model, reference: list[dict], grid_metrics: dict | None = None) -> list[dict]:
-    """Model vs CP2K on every reference slab and field (with whole-grid Δn metrics where given)."""
+def evaluate(model, reference: list[dict], comparisons: dict | None = None) -> list[dict]:
+    """Model vs CP2K on every reference slab and field.
+
+    ``comparisons`` (from :func:`reference_from_cubes`) gives predictions already
+    made on the reference grids, with their whole-grid Δn metrics; the other
+    entries are predicted here.
+    """
     results = []
     for entry in reference:
-        atoms = ase.io.read(entry["structure"])
-        grid = DensityGrid(atoms, np.zeros(entry["grid"]["shape"], dtype=np.float32),
-                           origin=entry["grid"]["origin"], voxel=np.array(entry["grid"]["voxel"]))
-        predicted = predict_grid(model, grid, field=entry["field_V_per_A"])
+        field_z = entry["field_V_per_A"][2]
+        predicted, grid_metrics = (comparisons or {}).get((entry["slab"], field_z), (None, None))
+        if predicted is None:
+            atoms = ase.io.read(entry["structure"])
+            grid = DensityGrid(atoms, np.zeros(entry["grid"]["shape"], dtype=np.float32),
+                               origin=entry["grid"]["origin"], voxel=np.array(entry["grid"]["voxel"]))
+            predicted = predict_grid(model, grid, field=entry["field_V_per_A"])
         net = predicted.integral()
         numbers = slab_response(neutralize_response(predicted)[0])
         dft = entry["dft"]
-        field_z = entry["field_V_per_A"][2]
         transfer_error = numbers.transfer_e / dft["transfer_e"] - 1.0
         slope_error = numbers.esp_slope_inside_V_per_A / field_z - 1.0
         results.append({
@@ -115,7 +124,7 @@ def evaluate(model, reference: list[dict], grid_metrics: dict | None = None) -> 
                                          "relative_error_vs_field": slope_error},
             "esp_drop_V": {"cp2k": dft["esp_drop_V"], "model": numbers.esp_drop_V},
             "model_net_e_before_neutralizing": net,
-            "whole_grid_delta_n": (grid_metrics or {}).get((entry["slab"], field_z)),
+            "whole_grid_delta_n": grid_metrics,
             "passes": bool(abs(transfer_error) <= TRANSFER_TOLERANCE and abs(slope_error) <= SLOPE_TOLERANCE),
             "profiles": {"z": numbers.z, "line_density": numbers.line_density, "esp": numbers.esp},
         })
@@ -163,10 +172,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: this study's)")
     args = parser.parse_args()
     model = load_model(args.model) if args.model else None
-    grid_metrics = None
+    comparisons = None
     reference_path = args.reference
     if args.from_cubes:
-        reference, grid_metrics = reference_from_cubes(args.from_cubes, args.structures, model)
+        reference, comparisons = reference_from_cubes(args.from_cubes, args.structures, model)
         with atomic_open(reference_path) as handle:
             json.dump(reference, handle)
         print(f"wrote {reference_path}: {len(reference)} held-out slab/field pairs")
@@ -174,7 +183,7 @@ def main() -> None:
     if model is None:
         return
     args.out.mkdir(parents=True, exist_ok=True)
-    results = evaluate(model, reference, grid_metrics)
+    results = evaluate(model, reference, comparisons)
     figure(reference, results, args.out / "fig6_response.png")
     report = [{key: value for key, value in result.items() if key != "profiles"} for result in results]
     with atomic_open(args.out / "heldout.json") as handle:
