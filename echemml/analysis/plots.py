@@ -75,6 +75,22 @@ def learning_curve_plot(log: Mapping[str, Sequence[float]], path: str | os.PathL
     return save_figure(figure, path)
 
 
+def member_learning_curves_plot(logs: Mapping[str, Mapping[str, Sequence[float]]], path: str | os.PathLike) -> Path:
+    """Training (thin) and validation (thick) loss against epoch of several runs, e.g. a committee's members.
+
+    ``logs`` maps each run's label to columns "epoch", "train_loss" and "val_loss".
+    """
+    figure, axes = plt.subplots(figsize=(5.5, 4))
+    for index, (label, log) in enumerate(logs.items()):
+        color = f"C{index % 10}"
+        axes.semilogy(log["epoch"], log["train_loss"], color=color, lw=0.6, alpha=0.6)
+        axes.semilogy(log["epoch"], log["val_loss"], color=color, lw=1.4, label=f"{label} (validation)")
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("loss (thin: train)")
+    axes.legend(loc="upper right", fontsize=7)
+    return save_figure(figure, path)
+
+
 def profile_plot(
     z: np.ndarray, curves: Mapping[str, np.ndarray], path: str | os.PathLike,
     ylabel: str = "planar-integrated density (e/Å)", xlabel: str = "z (Å)",

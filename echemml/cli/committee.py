@@ -4,11 +4,17 @@ The members are trained density or response models of one head and one set of
 hyperparameters (e.g. `echemml fit` runs that differ in seed or validation
 slabs). The output loads like any model file in `predict`, `response`,
 `evaluate` and the Python API.
+
+When every member is a model file with the training log that `echemml train`
+writes beside it (``log.csv``), the logs are combined into ``OUT.log.csv`` (a
+leading ``member`` column, numbered in the command's order) and drawn in
+``OUT.learning_curve.png``.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def run(args: argparse.Namespace) -> int:
@@ -18,7 +24,23 @@ def run(args: argparse.Namespace) -> int:
     save_model(committee, args.output, metadata=committee.metadata)
     print(model_summary(committee))
     print(f"wrote {args.output}")
+    for path in write_member_logs(args.members, Path(args.output)):
+        print(f"wrote {path}")
     return 0
+
+
+def write_member_logs(members: list[str], output: Path) -> list[Path]:
+    """The members' training logs as OUT.log.csv and OUT.learning_curve.png; none unless every member has one."""
+    from ..training.log import read_log, write_member_learning_curves
+    from ..training.log import write_member_logs as write_log_table
+    from ..training.trainer import LOG_NAME
+
+    log_paths = [Path(member).parent / LOG_NAME for member in members]
+    if not all(Path(member).is_file() and log.is_file() for member, log in zip(members, log_paths)):
+        return []
+    logs = {f"member {index}": read_log(log) for index, log in enumerate(log_paths, start=1)}
+    stem = output.with_suffix("")
+    return [write_log_table(logs, f"{stem}.log.csv"), write_member_learning_curves(logs, f"{stem}.learning_curve.png")]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

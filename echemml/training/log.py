@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..io.files import atomic_open
@@ -27,6 +27,18 @@ def write_log(history: Sequence[dict], path: str | os.PathLike) -> Path:
         writer.writeheader()
         for row in history:
             writer.writerow({key: row[key] for key in COLUMNS})
+    return path
+
+
+def write_member_logs(logs: Mapping[str, Sequence[dict]], path: str | os.PathLike) -> Path:
+    """Several runs' histories in one CSV (atomically), a leading ``member`` column naming each run."""
+    path = Path(path)
+    with atomic_open(path, "w") as handle:
+        writer = csv.DictWriter(handle, fieldnames=("member", *COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        for member, history in logs.items():
+            for row in history:
+                writer.writerow({"member": member, **{key: row[key] for key in COLUMNS}})
     return path
 
 
@@ -47,3 +59,14 @@ def write_learning_curve(history: Sequence[dict], path: str | os.PathLike) -> Pa
 
     columns = {key: [row[key] for row in history] for key in ("epoch", "train_loss", "val_loss", "lr")}
     return learning_curve_plot(columns, path)
+
+
+def write_member_learning_curves(logs: Mapping[str, Sequence[dict]], path: str | os.PathLike) -> Path:
+    """Train/validation loss against epoch of several runs in one PNG, one colour per run."""
+    from ..analysis.plots import member_learning_curves_plot
+
+    columns = {
+        member: {key: [row[key] for row in history] for key in ("epoch", "train_loss", "val_loss")}
+        for member, history in logs.items()
+    }
+    return member_learning_curves_plot(columns, path)

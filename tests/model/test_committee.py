@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
 import torch
@@ -13,6 +15,7 @@ from echemml.grid import DensityGrid
 from echemml.model import (
     CommitteeModel, build_model, load_model, model_summary, point_features, predict_grid, predict_points, save_model,
 )
+from echemml.training.log import write_log
 
 
 def members(head: str = "response", seeds=(1, 2, 3)):
@@ -80,6 +83,24 @@ def test_cli_writes_a_committee_that_predicts_the_mean(tmp_path, capsys):
     atoms, points = ethanol(), probe_points(ethanol())
     each = [predict_points(load_model(path), atoms, points, FIELD) for path in paths]
     np.testing.assert_allclose(predict_points(loaded, atoms, points, FIELD), np.mean(each, axis=0), rtol=1e-6)
+    assert not (tmp_path / "committee.log.csv").exists()  # the members had no training logs beside them
+
+
+def test_cli_combines_the_members_training_logs(tmp_path):
+    paths = []
+    for index, member in enumerate(members(seeds=(1, 2))):
+        run = tmp_path / f"run{index}"
+        run.mkdir()
+        save_model(member, run / "model.pt")
+        history = [{"epoch": epoch, "train_loss": 1.0 / epoch, "val_loss": 1.5 / epoch + index, "val_rmse": 0.01,
+                    "lr": 1e-3, "seconds": 1.0} for epoch in range(1, 4 + index)]
+        write_log(history, run / "log.csv")
+        paths.append(run / "model.pt")
+    assert main(["committee", *map(str, paths), "-o", str(tmp_path / "committee.pt")]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "committee.log.csv")))
+    assert [row["member"] for row in rows] == ["member 1"] * 3 + ["member 2"] * 4
+    assert float(rows[3]["val_loss"]) == pytest.approx(2.5)
+    assert (tmp_path / "committee.learning_curve.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_cli_refuses_a_committee_as_a_member_and_a_missing_file(tmp_path, capsys):
