@@ -76,10 +76,12 @@ def test_fit_runs_sampling_training_cycles(pyscf_grids, tmp_path, capsys):
         "training": {"max_epochs": 3, "batch_size": 1, "threads": 1},
         "fit": {"cycles": 2, "inputs": files, "sampler": {"ts_points": 300, "lifs_threshold": 0.05}},
     }))
-    assert main(["fit", str(config), "--out", str(tmp_path / "fit"), "--quiet"]) == 0
+    assert main(["fit", str(config), "--out", str(tmp_path / "fit"), "--seed", "3", "--quiet"]) == 0
     assert "after 2 cycle(s)" in capsys.readouterr().out
     for cycle in (1, 2):
         assert (tmp_path / "fit" / f"cycle_{cycle}" / "train" / "model.pt").exists()
+        written = yaml.safe_load((tmp_path / "fit" / f"cycle_{cycle}" / "train" / "config.yaml").read_text())
+        assert written["training"]["seed"] == 3  # --seed overrides the configuration's
     from echemml.io.samples import SampleSet
 
     with SampleSet(tmp_path / "fit" / "cycle_2" / "samples.h5") as samples:
