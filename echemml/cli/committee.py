@@ -24,15 +24,14 @@ def run(args: argparse.Namespace) -> int:
     save_model(committee, args.output, metadata=committee.metadata)
     print(model_summary(committee))
     print(f"wrote {args.output}")
-    for path in write_member_logs(args.members, Path(args.output)):
+    for path in combine_member_logs(args.members, Path(args.output)):
         print(f"wrote {path}")
     return 0
 
 
-def write_member_logs(members: list[str], output: Path) -> list[Path]:
+def combine_member_logs(members: list[str], output: Path) -> list[Path]:
     """The members' training logs as OUT.log.csv and OUT.learning_curve.png; none unless every member has one."""
-    from ..training.log import read_log, write_member_learning_curves
-    from ..training.log import write_member_logs as write_log_table
+    from ..training.log import read_log, write_member_learning_curves, write_member_logs
     from ..training.trainer import LOG_NAME
 
     log_paths = [Path(member).parent / LOG_NAME for member in members]
@@ -40,7 +39,7 @@ def write_member_logs(members: list[str], output: Path) -> list[Path]:
         return []
     logs = {f"member {index}": read_log(log) for index, log in enumerate(log_paths, start=1)}
     stem = output.with_suffix("")
-    return [write_log_table(logs, f"{stem}.log.csv"), write_member_learning_curves(logs, f"{stem}.learning_curve.png")]
+    return [write_member_logs(logs, f"{stem}.log.csv"), write_member_learning_curves(logs, f"{stem}.learning_curve.png")]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

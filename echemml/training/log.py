@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from ..io.files import atomic_open
@@ -21,24 +21,22 @@ COLUMNS = ("epoch", "train_loss", "val_loss", "val_rmse", "lr", "seconds")
 
 def write_log(history: Sequence[dict], path: str | os.PathLike) -> Path:
     """Write the history as CSV (atomically)."""
-    path = Path(path)
-    with atomic_open(path, "w") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for row in history:
-            writer.writerow({key: row[key] for key in COLUMNS})
-    return path
+    return _write_rows(history, COLUMNS, path)
 
 
 def write_member_logs(logs: Mapping[str, Sequence[dict]], path: str | os.PathLike) -> Path:
     """Several runs' histories in one CSV (atomically), a leading ``member`` column naming each run."""
+    rows = ({"member": member, **row} for member, history in logs.items() for row in history)
+    return _write_rows(rows, ("member", *COLUMNS), path)
+
+
+def _write_rows(rows: Iterable[dict], columns: Sequence[str], path: str | os.PathLike) -> Path:
     path = Path(path)
     with atomic_open(path, "w") as handle:
-        writer = csv.DictWriter(handle, fieldnames=("member", *COLUMNS), lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        for member, history in logs.items():
-            for row in history:
-                writer.writerow({"member": member, **{key: row[key] for key in COLUMNS}})
+        for row in rows:
+            writer.writerow({key: row[key] for key in columns})
     return path
 
 
