@@ -3,8 +3,8 @@
 Public functions take numpy arrays, ase.Atoms and DensityGrid and return numpy
 arrays or DensityGrid (Å, V/Å, e/Å³, eV). The atoms' message passing runs once
 per structure; grid points stream through in chunks, so memory stays bounded
-whatever the grid's size. Points with no atom within the cutoff all share one
-value (their features hold only the field term): it is computed once.
+whatever the grid's size. Points with no atom within the cutoff get exactly 0
+(the models subtract the readout of such an empty point), on grids and at points alike.
 """
 
 from __future__ import annotations
@@ -66,14 +66,19 @@ def predict_points(
         for start in range(0, len(points), chunk_size):
             chunk = points[start : start + chunk_size]
             pairs = point_atom_pairs(chunk, atoms, model.cutoff)
+            chunk_values = result[start : start + len(chunk)]
+            chunk_values.fill(0.0)  # no atom within the cutoff: both heads are zero there, as on grids
+            occupied, occupied_index = np.unique(pairs.points, return_inverse=True)
+            if len(occupied) == 0:
+                continue
             values = model.evaluate_points(
                 context,
                 torch.as_tensor(pairs.vectors, dtype=dtype),
-                torch.as_tensor(pairs.points),
+                torch.as_tensor(occupied_index.reshape(-1)),
                 torch.as_tensor(pairs.atoms),
-                len(chunk),
+                len(occupied),
             )
-            result[start : start + len(chunk)] = values.numpy()
+            chunk_values[occupied] = values.numpy()
     return result
 
 
