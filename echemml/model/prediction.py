@@ -59,15 +59,13 @@ def predict_points(
         return total / len(model.members)  # one member's values in memory at a time
     model = model_in_dtype(_require_ghost_head(model), dtype)
     points = np.asarray(points, dtype=float).reshape(-1, 3)
-    result = np.empty(len(points), dtype=_numpy_dtype(dtype))
+    result = np.zeros(len(points), dtype=_numpy_dtype(dtype))  # no atom within the cutoff: both heads are 0
     with torch.no_grad():
         graph = AtomGraph.from_atoms(atoms, model.species, model.cutoff, field, dtype)
         context = model.atom_context(graph)
         for start in range(0, len(points), chunk_size):
             chunk = points[start : start + chunk_size]
             pairs = point_atom_pairs(chunk, atoms, model.cutoff)
-            chunk_values = result[start : start + len(chunk)]
-            chunk_values.fill(0.0)  # no atom within the cutoff: both heads are zero there, as on grids
             occupied, occupied_index = np.unique(pairs.points, return_inverse=True)
             if len(occupied) == 0:
                 continue
@@ -78,7 +76,7 @@ def predict_points(
                 torch.as_tensor(pairs.atoms),
                 len(occupied),
             )
-            chunk_values[occupied] = values.numpy()
+            result[start + occupied] = values.numpy()
     return result
 
 
