@@ -1,7 +1,7 @@
 """The shipped qm9-density model on a fresh install: the valence electron count of a QM9 molecule.
 
 Reference: the model's card (echemml/pretrained/qm9-density.md) gives a mean |electron
-error| of 0.12 % (max 0.41 %) on 50 held-out QM9 molecules; the target is 0.5 %.
+error| of 0.11 % (max 0.43 %) on 50 held-out QM9 molecules; the target is 0.5 %.
 Ethanol (C2H6O, QM9 index 15) has 2·4 + 6·1 + 6 = 20 valence electrons (GTH-PBE).
 """
 
