@@ -5,8 +5,8 @@
 #
 # 1. stage 1: TS+LIFS sampling (threshold 1e-3) of the 1000 molecules of
 #    data/qm9/stage1_molecules.txt and training with data/qm9/train_density.yaml (100-minute budget);
-# 2. stage 2: TS+LIFS sampling (threshold 6e-4) of every labelled training molecule in
-#    data/qm9_train_candidates.h5 and training on from the stage-1 model with
+# 2. stage 2: TS+LIFS sampling (threshold 6e-4) of the 1670 molecules of
+#    data/qm9/stage2_molecules.txt (the store holds more since) and training on from the stage-1 model with
 #    data/qm9/finetune_density.yaml (~30 min: it stops when the plateau halvings take the
 #    learning rate below 1e-6);
 # 3. the 50 held-out test molecules (QM9 100001–120000) as whole PySCF grids (~20 min);
@@ -33,8 +33,10 @@ echemml sample --candidates data/qm9_train_candidates.h5 --names "${stage1[@]}" 
     -o "$RUN/samples.h5"
 train data/qm9/train_density.yaml "$RUN/train"
 
-echemml sample --candidates data/qm9_train_candidates.h5 --method ts+lifs --ts-points 1000 \
-    --uniform-fraction 0.3 --lifs-threshold 6e-4 --species 1 6 7 8 9 --workers 2 -o "$RUN/samples_all.h5"
+mapfile -t stage2 < <(grep -v '^#' data/qm9/stage2_molecules.txt)
+echemml sample --candidates data/qm9_train_candidates.h5 --names "${stage2[@]}" --method ts+lifs \
+    --ts-points 1000 --uniform-fraction 0.3 --lifs-threshold 6e-4 --species 1 6 7 8 9 --workers 2 \
+    -o "$RUN/samples_all.h5"
 train data/qm9/finetune_density.yaml "$RUN/finetune" --init "$RUN/train/model.pt"
 
 OMP_NUM_THREADS=1 echemml dft pyscf --qm9 100001-120000 --qm9-sample 50 --seed 1 --no-forces \
