@@ -18,6 +18,13 @@ set -euo pipefail
 RUN=runs/qm9_density
 mkdir -p "$RUN"
 
+sample() {  # sample MOLECULE_LIST LIFS_THRESHOLD OUT: TS+LIFS points of the listed molecules
+    local names
+    mapfile -t names < <(grep -v '^#' "$1")
+    echemml sample --candidates data/qm9_train_candidates.h5 --names "${names[@]}" --method ts+lifs \
+        --ts-points 1000 --uniform-fraction 0.3 --lifs-threshold "$2" --species 1 6 7 8 9 --workers 2 -o "$3"
+}
+
 train() {  # train CONFIG OUT [extra echemml train arguments]
     local config=$1 out=$2
     shift 2
@@ -27,16 +34,10 @@ train() {  # train CONFIG OUT [extra echemml train arguments]
     echemml train "$config" --out "$out" "$@" "${resume[@]}"
 }
 
-mapfile -t stage1 < <(grep -v '^#' data/qm9/stage1_molecules.txt)
-echemml sample --candidates data/qm9_train_candidates.h5 --names "${stage1[@]}" --method ts+lifs \
-    --ts-points 1000 --uniform-fraction 0.3 --lifs-threshold 1e-3 --species 1 6 7 8 9 --workers 2 \
-    -o "$RUN/samples.h5"
+sample data/qm9/stage1_molecules.txt 1e-3 "$RUN/samples.h5"
 train data/qm9/train_density.yaml "$RUN/train"
 
-mapfile -t stage2 < <(grep -v '^#' data/qm9/stage2_molecules.txt)
-echemml sample --candidates data/qm9_train_candidates.h5 --names "${stage2[@]}" --method ts+lifs \
-    --ts-points 1000 --uniform-fraction 0.3 --lifs-threshold 6e-4 --species 1 6 7 8 9 --workers 2 \
-    -o "$RUN/samples_all.h5"
+sample data/qm9/stage2_molecules.txt 6e-4 "$RUN/samples_all.h5"
 train data/qm9/finetune_density.yaml "$RUN/finetune" --init "$RUN/train/model.pt"
 
 OMP_NUM_THREADS=1 echemml dft pyscf --qm9 100001-120000 --qm9-sample 50 --seed 1 --no-forces \
