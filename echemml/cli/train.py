@@ -31,7 +31,7 @@ def build_config(args: argparse.Namespace):
         config.head = args.head
     overrides = {
         "max_epochs": args.epochs, "time_budget": args.time_budget, "batch_size": args.batch_size,
-        "lr": args.lr, "loss": args.loss, "patience": args.patience, "seed": args.seed, "ema_decay": args.ema,
+        "lr": args.lr, "schedule": args.schedule, "loss": args.loss, "patience": args.patience, "seed": args.seed, "ema_decay": args.ema,
         "dtype": "float64" if args.float64 else None, "threads": args.threads, "device": args.device,
     }
     for key, value in overrides.items():
@@ -93,6 +93,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--time-budget", type=float, metavar="S", help="wall-clock budget of this run, s")
     parser.add_argument("--batch-size", type=int, metavar="B", help="structures per step (all processes)")
     parser.add_argument("--lr", type=float, help="initial learning rate")
+    parser.add_argument("--schedule", choices=("plateau", "cosine"),
+                        help="lr × 0.5 on plateaus (the paper's, default) or a cosine to 1e-6 over --epochs")
     parser.add_argument("--loss", choices=("mse", "mae"),
                         help="squared (the paper's, default) or absolute error of the scaled targets")
     parser.add_argument("--patience", type=int, metavar="E", help="epochs without improvement before lr × 0.5")

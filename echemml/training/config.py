@@ -21,6 +21,7 @@ DEFAULT_CONFIG_FILE = Path(__file__).with_name("qm9.yaml")
 HEAD_NAMES = ("density", "response")
 DTYPE_NAMES = ("float32", "float64")
 LOSS_NAMES = ("mse", "mae")
+SCHEDULE_NAMES = ("plateau", "cosine")
 
 
 @dataclass
@@ -54,9 +55,13 @@ class TrainingSettings:
         batch_size: structures per optimiser step (all ranks together).
         lr: initial AdamW learning rate.
         weight_decay: AdamW decoupled weight decay.
-        lr_factor: learning-rate factor on a plateau.
+        schedule: "plateau" (the paper's: × lr_factor after ``patience`` epochs without a
+            better validation loss) or "cosine" (from lr down to min_lr along a half cosine
+            over ``max_epochs``, which must be set: a run of known length, e.g. one sized
+            to fit a session, ends at a small rate instead of wherever the plateaus left it).
+        lr_factor: learning-rate factor on a plateau (and after a non-finite loss).
         patience: epochs without a better validation loss before the factor applies.
-        min_lr: training stops once the learning rate falls below this.
+        min_lr: training stops once the learning rate falls below this (cosine: its last rate).
         max_epochs: epoch budget (None: none).
         time_budget: wall-clock budget of one run, s (None: none); checked after each epoch.
         validation_fraction: share of each configuration's points held out for validation.
@@ -87,6 +92,7 @@ class TrainingSettings:
     batch_size: int = 16
     lr: float = 1e-3
     weight_decay: float = 0.01
+    schedule: str = "plateau"
     lr_factor: float = 0.5
     patience: int = 50
     min_lr: float = 1e-6
@@ -179,6 +185,10 @@ class Config:
             problems.append(f"head must be one of {', '.join(HEAD_NAMES)}, got {self.head!r}")
         if t.dtype not in DTYPE_NAMES:
             problems.append(f"training.dtype must be one of {', '.join(DTYPE_NAMES)}, got {t.dtype!r}")
+        if t.schedule not in SCHEDULE_NAMES:
+            problems.append(f"training.schedule must be one of {', '.join(SCHEDULE_NAMES)}, got {t.schedule!r}")
+        elif t.schedule == "cosine" and t.max_epochs is None:
+            problems.append("training.schedule cosine needs training.max_epochs (the length of the cosine)")
         if t.loss not in LOSS_NAMES:
             problems.append(f"training.loss must be one of {', '.join(LOSS_NAMES)}, got {t.loss!r}")
         if not 0.0 < t.validation_fraction < 1.0:

@@ -3,7 +3,9 @@
 The schedule is the paper's (Feng, Zhang & Jiang, JCTC 2025, Sec. 2): AdamW,
 learning rate × ``lr_factor`` when the validation loss has not improved for
 ``patience`` epochs, stop once it falls below ``min_lr`` (or at an epoch or
-time budget). The loss is the weighted mean squared (or, with ``loss: mae``,
+time budget). ``schedule: cosine`` instead anneals the rate from ``lr`` to
+``min_lr`` over ``max_epochs`` (Loshchilov & Hutter, SGDR, ICLR 2017).
+The loss is the weighted mean squared (or, with ``loss: mae``,
 absolute) error of the targets divided by their standard deviation (set from
 the training targets at the start of a fresh run and stored in the model). A
 non-finite loss reloads the best weights so far and lowers the learning rate
@@ -167,16 +169,24 @@ class Trainer:
         if init_model is None:
             self._set_target_scaling()
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-        self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            self.optimizer, mode="min", factor=settings.lr_factor, patience=settings.patience,
-            threshold=0.0, min_lr=0.0,
-        )
+        self.scheduler = self._scheduler(settings)
         self.average = WeightAverage(self.model, settings.ema_decay) if settings.ema_decay else None
         self.best_state = self._evaluation_state()
         self.progress = Progress()
         self._stop_requested = False
 
     # ---------------------------------------------------------------- setup
+    def _scheduler(self, settings) -> torch.optim.lr_scheduler.LRScheduler | torch.optim.lr_scheduler.ReduceLROnPlateau:
+        """The learning-rate schedule of ``training.schedule``, stepped once per epoch."""
+        if settings.schedule == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(
+                self.optimizer, T_max=int(settings.max_epochs), eta_min=settings.min_lr
+            )
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            self.optimizer, mode="min", factor=settings.lr_factor, patience=settings.patience,
+            threshold=0.0, min_lr=0.0,
+        )
+
     def _model_config(self, configurations) -> FireannConfig:
         m = self.config.model
         species = m.species or sorted({int(z) for c in configurations for z in c.atoms.numbers})
@@ -322,7 +332,7 @@ class Trainer:
 
     def _stop_reason(self, started: float) -> str:
         t = self.config.training
-        if self.lr < t.min_lr:
+        if t.schedule == "plateau" and self.lr < t.min_lr:
             return f"learning rate {self.lr:.3g} below {t.min_lr:g}"
         if t.max_epochs is not None and self.progress.epoch >= t.max_epochs:
             return f"epoch budget of {t.max_epochs} reached"
@@ -431,7 +441,10 @@ class Trainer:
         if val_loss < p.best_loss:
             p.best_loss = val_loss
             self.best_state = self._evaluation_state()
-        self.scheduler.step(val_loss)
+        if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            self.scheduler.step(val_loss)
+        else:
+            self.scheduler.step()
         p.history.append(
             {"epoch": p.epoch, "train_loss": train_loss, "val_loss": val_loss, "val_rmse": val_rmse,
              "lr": self.lr, "seconds": seconds}

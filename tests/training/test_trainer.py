@@ -166,6 +166,33 @@ def test_plateau_halves_the_learning_rate_and_stops_below_min_lr(toy_sample_file
     assert set(np.round(np.log2(1e-3 / np.array(rates)), 9)) <= {0.0, 1.0, 2.0}
 
 
+def test_cosine_schedule_anneals_from_lr_to_min_lr_over_max_epochs(toy_sample_file, tmp_path):
+    """lr_e = min_lr + (lr − min_lr)(1 + cos(π e / E)) / 2 after epoch e of E (SGDR without restarts)."""
+    config = small_config(schedule="cosine", lr=1e-3, min_lr=1e-5, max_epochs=4)
+    progress = Trainer(config, toy_sample_file, tmp_path, progress_bar=False).train()
+    expected = [1e-5 + (1e-3 - 1e-5) * (1 + np.cos(np.pi * e / 4)) / 2 for e in range(1, 5)]
+    np.testing.assert_allclose([row["lr"] for row in progress.history], expected, rtol=1e-9, atol=1e-12)
+    assert "epoch budget" in progress.stop_reason
+
+
+def test_cosine_schedule_resumes_on_its_curve(toy_sample_file, tmp_path):
+    straight = Trainer(small_config(schedule="cosine", max_epochs=4), toy_sample_file, tmp_path / "a", progress_bar=False)
+    straight.train()
+    split = Trainer(small_config(schedule="cosine", max_epochs=4), toy_sample_file, tmp_path / "b", progress_bar=False)
+    split.config.training.max_epochs = 2  # stop half-way; the cosine keeps its length of 4
+    split.train()
+    resumed = Trainer.resume(tmp_path / "b", max_epochs=4, progress_bar=False)
+    resumed.train()
+    assert [row["lr"] for row in resumed.progress.history] == [row["lr"] for row in straight.progress.history]
+
+
+def test_cosine_schedule_needs_an_epoch_budget(tmp_path):
+    path = tmp_path / "cosine.yaml"
+    path.write_text("training:\n  schedule: cosine\n")
+    with pytest.raises(InputFileError, match="cosine.yaml: training.schedule cosine needs training.max_epochs"):
+        load_config(path)
+
+
 def test_a_blown_up_loss_reloads_the_best_weights_and_lowers_lr(toy_sample_file, tmp_path, monkeypatch):
     trainer = Trainer(small_config(max_epochs=2), toy_sample_file, tmp_path, progress_bar=False)
     trainer.train()
