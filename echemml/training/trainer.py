@@ -441,7 +441,7 @@ class Trainer:
         if val_loss < p.best_loss:
             p.best_loss = val_loss
             self.best_state = self._evaluation_state()
-        if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        if self.config.training.schedule == "plateau":
             self.scheduler.step(val_loss)
         else:
             self.scheduler.step()
