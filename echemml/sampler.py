@@ -35,6 +35,12 @@ from .parallel import map_unordered
 from .sampling import lifs_select, random_sampling, targeted_sampling
 
 METHODS = ("random", "ts", "ts+lifs")
+# The settings each method reads (besides its name); a setting another method reads is refused.
+METHOD_SETTINGS = {
+    "random": {"n_points", "seed"},
+    "ts": {"n_points", "ts_sigma", "uniform_fraction", "seed"},
+    "ts+lifs": {"ts_points", "ts_sigma", "uniform_fraction", "lifs_threshold", "seed"},
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,22 @@ class SamplerSettings:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"unknown sampling method {self.method!r}; known: {', '.join(METHODS)}")
+
+    @classmethod
+    def from_keywords(cls, keywords: dict, default_method: str = "ts+lifs") -> SamplerSettings:
+        """Settings from a configuration's keywords, refusing any the chosen method would ignore.
+
+        ``{"method": "ts", "ts_points": 1000}`` raises ValueError: "ts" keeps
+        ``n_points``, and a silently ignored ``ts_points`` would train on far
+        fewer points than the file says.
+        """
+        method = keywords.get("method", default_method)
+        settings = cls(**{**keywords, "method": method})
+        unused = sorted(set(keywords) - {"method"} - METHOD_SETTINGS[method])
+        if unused:
+            raise ValueError(f"{', '.join(unused)} not used by method {method!r} "
+                             f"(it reads {', '.join(sorted(METHOD_SETTINGS[method]))})")
+        return settings
 
 
 @dataclass(frozen=True)

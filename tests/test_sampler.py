@@ -102,3 +102,14 @@ def test_candidate_sampling_mixes_in_the_stored_uniform_draws(cp2k_water):
     assert set(candidates.ts_order[:70].tolist()) <= set(sampled.indices.tolist())
     assert len(set(sampled.indices.tolist())) == len(sampled.indices)
     np.testing.assert_allclose(sampled.targets, grid.values.reshape(-1)[sampled.indices], rtol=1e-6)
+
+
+def test_settings_refuse_a_keyword_the_method_ignores():
+    # "ts" keeps n_points; a ts_points there would be silently ignored (it once cost a study 10× its points)
+    with pytest.raises(ValueError, match="ts_points not used by method 'ts'"):
+        SamplerSettings.from_keywords({"method": "ts", "ts_points": 1000})
+
+
+def test_settings_from_keywords_default_to_ts_lifs():
+    settings = SamplerSettings.from_keywords({"ts_points": 300, "lifs_threshold": 0.05})
+    assert (settings.method, settings.ts_points, settings.lifs_threshold) == ("ts+lifs", 300, 0.05)

@@ -60,7 +60,7 @@ def sample_with_model(settings: FitSettings, model: GhostPointModel) -> list[Sam
     if not sources:
         raise EchemmlError("echemml fit needs fit.inputs (density files) or fit.candidates (a candidate store)")
     try:
-        sampler = SamplerSettings(**{"method": "ts+lifs", **settings.sampler})
+        sampler = SamplerSettings.from_keywords(settings.sampler)
     except (TypeError, ValueError) as exc:
         raise EchemmlError(f"fit.sampler: {exc}") from None
     position = {source.name: index for index, source in enumerate(sources)}
