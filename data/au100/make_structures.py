@@ -79,6 +79,7 @@ def write_set(folder: Path, vacuum, extra_copies: int = 0) -> None:
         slab(6, 2000 + copy, vacuum(6)).write(folder / f"train_L6_{copy}.xyz")
     for copy in range(2):
         slab(4, 1000 + copy, vacuum(4)).write(folder / f"test_L4_{copy}.xyz")
+        slab(3, 1300 + copy, vacuum(3)).write(folder / f"test_L3_{copy}.xyz")
     slab(7, 3000, vacuum(7)).write(folder / "test_L7_0.xyz")
 
 

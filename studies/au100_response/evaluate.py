@@ -4,9 +4,10 @@ Two steps, so that the CP2K runs need not be repeated on a new machine:
 
 1. ``--from-cubes DIR`` reads the CP2K cubes of the held-out slabs
    (``NAME_E0.cube`` and ``NAME_Ez-0.50.cube`` … written by ``echemml dft cp2k
-   --out DIR``) and writes the compact DFT reference ``reference.json``: per slab
-   and field, the grid geometry, the planar-averaged Δn(z) and its response ESP,
-   the charge transfer and the ESP slope inside the metal. With a model, the
+   --out DIR``) and adds them to the compact DFT reference ``reference.json``
+   (an entry of the same slab and field is replaced): per slab and field, the
+   grid geometry, the planar-averaged Δn(z) and its response ESP, the charge
+   transfer and the ESP slope inside the metal. With a model, the
    cubes also give the model's whole-grid NMAE of Δn (not stored in the reference).
 2. ``--model MODEL`` predicts Δn on each reference grid, compares charge
    transfer (target: within 2 % of CP2K) and ESP slope inside the metal (target:
@@ -94,6 +95,17 @@ def reference_from_cubes(cube_dir: Path, structures: Path, model=None) -> tuple[
     return entries, comparisons
 
 
+def merged_reference(reference: list[dict], fresh: list[dict]) -> list[dict]:
+    """``reference`` with the entries of ``fresh`` added, replacing those of the same slab and field.
+
+    The held-out cubes need not all lie in one folder (a new machine regenerates
+    only the slabs it adds), so each ``--from-cubes`` updates the reference
+    rather than rewriting it. Entries are ordered by slab name, then field.
+    """
+    merged = {(entry["slab"], entry["field_V_per_A"][2]): entry for entry in reference + fresh}
+    return [merged[key] for key in sorted(merged, key=lambda key: (key[0], abs(key[1])))]
+
+
 def evaluate(model, reference: list[dict], comparisons: dict | None = None) -> list[dict]:
     """Model vs CP2K on every reference slab and field.
 
@@ -163,7 +175,7 @@ def figure(reference: list[dict], results: list[dict], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--from-cubes", type=Path, metavar="DIR", help="rebuild reference.json from CP2K cubes")
+    parser.add_argument("--from-cubes", type=Path, metavar="DIR", help="add the CP2K cubes in DIR to the reference (same slab and field: replaced)")
     parser.add_argument("--structures", type=Path, default=STRUCTURES,
                         help=f"folder of the held-out slabs the cubes belong to (default: {STRUCTURES})")
     parser.add_argument("--model", help="response model file or shipped name")
@@ -175,10 +187,12 @@ def main() -> None:
     comparisons = None
     reference_path = args.reference
     if args.from_cubes:
-        reference, comparisons = reference_from_cubes(args.from_cubes, args.structures, model)
+        fresh, comparisons = reference_from_cubes(args.from_cubes, args.structures, model)
+        reference = merged_reference(json.loads(reference_path.read_text()) if reference_path.exists() else [], fresh)
         with atomic_open(reference_path) as handle:
             json.dump(reference, handle)
-        print(f"wrote {reference_path}: {len(reference)} held-out slab/field pairs")
+        print(f"wrote {reference_path}: {len(fresh)} slab/field pairs from {args.from_cubes}, "
+              f"{len(reference)} held-out slab/field pairs in all")
     reference = json.loads(reference_path.read_text())
     if model is None:
         return
