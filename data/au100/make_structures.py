@@ -9,8 +9,9 @@ the 6- and 7-layer cells are only 1.7× and their screening charge is off).
 Training: 3, 4 and 5 layers, six rattled copies each, and one 6-layer slab; the
 MT-safe set adds five more rattled copies of the 4-, 5- and 6-layer slabs
 (train_L4_6…10, train_L5_6…10, train_L6_1…5), labelled by the same command.
-Held out: two more rattled 4-layer slabs and one 7-layer slab (a thickness
-training never sees).
+Held out: two more rattled 4-layer slabs, two rattled 3-layer slabs and one
+7-layer slab. The shipped model trains on the 4- to 6-layer slabs only, so 3 and
+7 layers are thicknesses it never sees, one thinner and one thicker.
 
     python data/au100/make_structures.py      # writes structures/*.xyz and structures_mt/*.xyz
 
