@@ -34,13 +34,13 @@ from .io.samples import SampledConfiguration, file_sha256
 from .parallel import map_unordered
 from .sampling import lifs_select, random_sampling, targeted_sampling
 
-METHODS = ("random", "ts", "ts+lifs")
-# The settings each method reads (besides its name); a setting another method reads is refused.
+# The sampling methods and the settings each reads (besides its name); a setting another method reads is refused.
 METHOD_SETTINGS = {
     "random": {"n_points", "seed"},
     "ts": {"n_points", "ts_sigma", "uniform_fraction", "seed"},
     "ts+lifs": {"ts_points", "ts_sigma", "uniform_fraction", "lifs_threshold", "seed"},
 }
+METHODS = tuple(METHOD_SETTINGS)
 
 
 @dataclass(frozen=True)

@@ -175,7 +175,8 @@ def figure(reference: list[dict], results: list[dict], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--from-cubes", type=Path, metavar="DIR", help="add the CP2K cubes in DIR to the reference (same slab and field: replaced)")
+    parser.add_argument("--from-cubes", type=Path, metavar="DIR",
+                        help="add the CP2K cubes in DIR to the reference (same slab and field: replaced)")
     parser.add_argument("--structures", type=Path, default=STRUCTURES,
                         help=f"folder of the held-out slabs the cubes belong to (default: {STRUCTURES})")
     parser.add_argument("--model", help="response model file or shipped name")
@@ -193,7 +194,8 @@ def main() -> None:
             json.dump(reference, handle)
         print(f"wrote {reference_path}: {len(fresh)} slab/field pairs from {args.from_cubes}, "
               f"{len(reference)} held-out slab/field pairs in all")
-    reference = json.loads(reference_path.read_text())
+    else:
+        reference = json.loads(reference_path.read_text())
     if model is None:
         return
     args.out.mkdir(parents=True, exist_ok=True)
