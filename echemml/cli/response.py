@@ -6,6 +6,9 @@ reports what the paper's Fig. 6 shows: the charge moved across the slab's middle
 plane and to each face (e), the response ESP drop across the cell (V) and the
 response ESP slope inside the metal (V/Å). The net charge the model predicts is
 removed (in proportion to |Δn|) unless ``--no-neutralize``; the correction is reported.
+A committee's numbers come from its members' mean Δn; each member's transfer and
+slope, and their standard deviations, are reported too (key ``committee`` of the
+JSON): the members disagree most where the model is least sure.
 """
 
 from __future__ import annotations
@@ -13,31 +16,29 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..analysis.balance import neutralize_response
-from ..analysis.electrostatics import slab_response
 from ..errors import EchemmlError
 from ..io import write_density
 from .predict import read_input
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..model import load_model, predict_grid
+    from ..model import load_model, predict_slab_response
 
     model = load_model(args.model)
     if model.head != "response":
         raise EchemmlError(f"{args.model}: a {model.head} model; `echemml response` needs a response model")
     grid, _ = read_input(args.input, args.spacing, margin=0.0)
-    response = predict_grid(model, grid, field=args.field)
-    predicted_net = response.integral()
-    if not args.no_neutralize:
-        response, _ = neutralize_response(response)
-    numbers = slab_response(response, axis=args.axis, middle=args.middle)
+    prediction = predict_slab_response(model, grid, args.field, axis=args.axis, middle=args.middle,
+                                       neutralize=not args.no_neutralize)
+    response, numbers, predicted_net = prediction.response, prediction.numbers, prediction.predicted_net_e
+    spread = prediction.committee_spread()
     result = {
         "input": args.input,
         "field_V_per_A": list(args.field),
         **numbers.as_dict(),
         "predicted_net_e": predicted_net,
         "neutralized": not args.no_neutralize,
+        **({"committee": spread} if spread else {}),
     }
     if args.output:
         write_density(response, args.output)
@@ -53,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"charge transfer  {result['transfer_e']:.4f} e across z = {result['middle_A']:.3f} Å "
               f"(left {result['left_e']:+.4f} e, right {result['right_e']:+.4f} e)")
+        if spread:
+            print(f"committee        {spread['members']} members: transfer "
+                  f"{min(spread['transfer_e']):.4f}…{max(spread['transfer_e']):.4f} e "
+                  f"(std {spread['transfer_e_std']:.4f} e), slope std {spread['esp_slope_inside_V_per_A_std']:.4f} V/Å")
         print(f"net charge       {predicted_net:+.2e} e predicted" + ("" if args.no_neutralize else ", removed"))
         print(f"ESP drop         {result['esp_drop_V']:+.4f} V")
         print(f"ESP slope inside {result['esp_slope_inside_V_per_A']:+.4f} V/Å")

@@ -11,6 +11,7 @@ from .fireann import FireannConfig, FireannRepresentation
 from .heads import DensityModel, EnergyModel, FireannModel, ResponseModel, build_model
 from .prediction import point_features, predict_energy, predict_grid, predict_points
 from .presets import PRESETS, preset_config
+from .response_prediction import PredictedSlabResponse, predict_slab_response
 
 __all__ = [
     "FORMAT_VERSION",
@@ -22,6 +23,7 @@ __all__ = [
     "FireannConfig",
     "FireannModel",
     "FireannRepresentation",
+    "PredictedSlabResponse",
     "ResponseModel",
     "build_model",
     "committee_from_files",
@@ -32,6 +34,7 @@ __all__ = [
     "predict_energy",
     "predict_grid",
     "predict_points",
+    "predict_slab_response",
     "preset_config",
     "save_model",
 ]

@@ -35,14 +35,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from echemml.analysis.balance import neutralize_response  # noqa: E402
 from echemml.analysis.electrostatics import slab_response  # noqa: E402
 from echemml.analysis.metrics import nmae, r2, rmse  # noqa: E402
 from echemml.analysis.plots import save_figure  # noqa: E402
 from echemml.grid import DensityGrid  # noqa: E402
 from echemml.io import read_density  # noqa: E402
 from echemml.io.files import atomic_open  # noqa: E402
-from echemml.model import load_model, predict_grid  # noqa: E402
+from echemml.model import load_model, predict_slab_response  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 STRUCTURES = Path("data/au100/structures_mt")
@@ -70,7 +69,8 @@ def reference_from_cubes(cube_dir: Path, structures: Path, model=None) -> tuple[
     entry records its structure file so that the reference stands on its own.
     With a ``model``, its Δn is predicted on each whole CP2K grid in the same pass
     (every cube is read once): the second result maps (slab, E_z) to the
-    predicted grid and its point-by-point comparison with CP2K, NMAE (%), RMSE
+    prediction (:class:`echemml.model.PredictedSlabResponse`) and the
+    point-by-point comparison of its neutralised Δn with CP2K, NMAE (%), RMSE
     (e/Å³) and R²; without a model it is empty.
     """
     entries, comparisons = [], {}
@@ -87,11 +87,12 @@ def reference_from_cubes(cube_dir: Path, structures: Path, model=None) -> tuple[
                     "esp": numbers.esp.tolist()},
         })
         if model is not None:
-            predicted = predict_grid(model, response, field=field)
-            comparisons[slab, field[2]] = predicted, {
-                "nmae_percent": nmae(response.values, predicted.values),
-                "rmse_e_per_A3": rmse(response.values, predicted.values),
-                "r2": r2(response.values, predicted.values)}
+            prediction = predict_slab_response(model, response, field)
+            predicted = prediction.response.values
+            comparisons[slab, field[2]] = prediction, {
+                "nmae_percent": nmae(response.values, predicted),
+                "rmse_e_per_A3": rmse(response.values, predicted),
+                "r2": r2(response.values, predicted)}
     return entries, comparisons
 
 
@@ -116,14 +117,13 @@ def evaluate(model, reference: list[dict], comparisons: dict | None = None) -> l
     results = []
     for entry in reference:
         field_z = entry["field_V_per_A"][2]
-        predicted, grid_metrics = (comparisons or {}).get((entry["slab"], field_z), (None, None))
-        if predicted is None:
+        prediction, grid_metrics = (comparisons or {}).get((entry["slab"], field_z), (None, None))
+        if prediction is None:
             atoms = ase.io.read(entry["structure"])
             grid = DensityGrid(atoms, np.zeros(entry["grid"]["shape"], dtype=np.float32),
                                origin=entry["grid"]["origin"], voxel=np.array(entry["grid"]["voxel"]))
-            predicted = predict_grid(model, grid, field=entry["field_V_per_A"])
-        net = predicted.integral()
-        numbers = slab_response(neutralize_response(predicted)[0])
+            prediction = predict_slab_response(model, grid, entry["field_V_per_A"])
+        numbers = prediction.numbers
         dft = entry["dft"]
         transfer_error = numbers.transfer_e / dft["transfer_e"] - 1.0
         slope_error = numbers.esp_slope_inside_V_per_A / field_z - 1.0
@@ -135,7 +135,8 @@ def evaluate(model, reference: list[dict], comparisons: dict | None = None) -> l
                                          "model": numbers.esp_slope_inside_V_per_A,
                                          "relative_error_vs_field": slope_error},
             "esp_drop_V": {"cp2k": dft["esp_drop_V"], "model": numbers.esp_drop_V},
-            "model_net_e_before_neutralizing": net,
+            "model_net_e_before_neutralizing": prediction.predicted_net_e,
+            "committee": prediction.committee_spread(),
             "whole_grid_delta_n": grid_metrics,
             "passes": bool(abs(transfer_error) <= TRANSFER_TOLERANCE and abs(slope_error) <= SLOPE_TOLERANCE),
             "profiles": {"z": numbers.z, "line_density": numbers.line_density, "esp": numbers.esp},
@@ -209,8 +210,11 @@ def main() -> None:
     for result in report:
         t, s = result["transfer_e"], result["esp_slope_inside_V_per_A"]
         grid_nmae = (result["whole_grid_delta_n"] or {}).get("nmae_percent")
+        spread = result["committee"]
         print(f"{result['slab']} E_z {result['field_V_per_A'][2]:+.2f}: transfer CP2K {t['cp2k']:.4f} "
-              f"model {t['model']:.4f} e ({100 * t['relative_error']:+.2f} %), slope {s['model']:+.4f} V/Å "
+              f"model {t['model']:.4f} e ({100 * t['relative_error']:+.2f} %"
+              + (f", members' std {100 * spread['transfer_e_std'] / t['model']:.1f} %" if spread else "")
+              + f"), slope {s['model']:+.4f} V/Å "
               f"(CP2K {s['cp2k']:+.4f}; {100 * s['relative_error_vs_field']:+.2f} % vs E_z)"
               + (f", whole-grid Δn NMAE {grid_nmae:.1f} %" if grid_nmae is not None else "")
               + ("  ok" if result["passes"] else "  MISSES"))

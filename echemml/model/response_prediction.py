@@ -1,0 +1,96 @@
+"""A slab's predicted response to a field, with the spread of a committee's members.
+
+:func:`predict_slab_response` is what ``echemml response`` and the held-out
+evaluation of a response model compute: Δn(r; ε) (e/Å³) on a grid, its net
+charge removed (in proportion to |Δn|), and the Fig. 6 numbers of
+:func:`echemml.analysis.electrostatics.slab_response` (charge transfer in e,
+ESP drop in V, ESP slope inside the metal in V/Å). For a committee the numbers
+come from the members' mean Δn, and each member's own numbers are kept too:
+their spread says how far the members disagree, which is largest where the
+training data leave the model free (a slab thickness it never saw).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field as dataclass_field
+
+import numpy as np
+
+from ..analysis.balance import neutralize_response
+from ..analysis.electrostatics import SlabResponse, slab_response
+from ..grid import DensityGrid
+from .committee import CommitteeModel
+from .heads import FireannModel
+from .prediction import predict_grid
+
+
+@dataclass
+class PredictedSlabResponse:
+    """A model's Δn on a slab's grid and what it implies.
+
+    Attributes:
+        response: predicted Δn (e/Å³), the committee's mean for a committee,
+            neutralised unless asked not to.
+        numbers: charge transfer, ESP drop and slope from ``response``.
+        predicted_net_e: ∫Δn before neutralising, e.
+        member_numbers: each committee member's numbers from its own
+            (likewise neutralised) Δn; empty for a single model.
+    """
+
+    response: DensityGrid
+    numbers: SlabResponse
+    predicted_net_e: float
+    member_numbers: list[SlabResponse] = dataclass_field(default_factory=list)
+
+    def committee_spread(self) -> dict | None:
+        """The members' transfers (e) and slopes (V/Å) with their standard deviations; None for a single model.
+
+        The standard deviation is over the members (ddof 0), the committee's own
+        uncertainty, not an error against DFT.
+        """
+        if not self.member_numbers:
+            return None
+        transfers = [numbers.transfer_e for numbers in self.member_numbers]
+        slopes = [numbers.esp_slope_inside_V_per_A for numbers in self.member_numbers]
+        return {
+            "members": len(self.member_numbers),
+            "transfer_e": transfers,
+            "transfer_e_std": float(np.std(transfers)),
+            "esp_slope_inside_V_per_A": slopes,
+            "esp_slope_inside_V_per_A_std": float(np.std(slopes)),
+        }
+
+
+def predict_slab_response(
+    model: FireannModel | CommitteeModel,
+    grid: DensityGrid,
+    field: Sequence[float],
+    axis: int = 2,
+    middle: float | None = None,
+    neutralize: bool = True,
+) -> PredictedSlabResponse:
+    """Predict Δn of the slab in ``grid`` under ``field`` (V/Å) and its Fig. 6 numbers along ``axis``.
+
+    ``middle`` (Å) is the plane dividing the faces (default: the slab's centre).
+    A committee's members are predicted one at a time, so memory holds two grids
+    whatever the committee's size; the total cost is that of predicting its mean.
+    """
+    def numbers_of(predicted: DensityGrid) -> tuple[DensityGrid, SlabResponse]:
+        response = neutralize_response(predicted)[0] if neutralize else predicted
+        return response, slab_response(response, axis=axis, middle=middle)
+
+    if not isinstance(model, CommitteeModel):
+        predicted = predict_grid(model, grid, field=field)
+        return PredictedSlabResponse(*numbers_of(predicted), predicted.integral())
+    total, member_numbers = None, []
+    for member in model.members:
+        predicted = predict_grid(member, grid, field=field)
+        member_numbers.append(numbers_of(predicted)[1])
+        total = predicted.values.astype(np.float64) if total is None else total + predicted.values
+    mean = grid.with_values((total / len(model.members)).astype(predicted.values.dtype))
+    mean.metadata["model"] = f"echemml FIREANN response, mean of a committee of {len(model.members)}"
+    return PredictedSlabResponse(*numbers_of(mean), mean.integral(), member_numbers)
+
+
+__all__ = ["PredictedSlabResponse", "predict_slab_response"]
