@@ -7,8 +7,8 @@ shipped au100-response model). ``structures_mt/``: the same slabs with vacuum
 cell is ≥ 2.1× the density along z, as CP2K's MT Poisson solver needs (with 8 Å
 the 6- and 7-layer cells are only 1.7× and their screening charge is off).
 Training: 3, 4 and 5 layers, six rattled copies each, and one 6-layer slab; the
-MT-safe set adds five more rattled copies of the 4-, 5- and 6-layer slabs
-(train_L4_6…10, train_L5_6…10, train_L6_1…5), labelled by the same command.
+MT-safe set adds six more rattled copies of the 4-, 5- and 6-layer slabs
+(train_L4_6…11, train_L5_6…11, train_L6_1…6), labelled by the same command.
 Held out: two more rattled 4-layer slabs, two rattled 3-layer slabs and one
 7-layer slab. The shipped model trains on the 4- to 6-layer slabs only, so 3 and
 7 layers are thicknesses it never sees, one thinner and one thicker.
@@ -44,7 +44,7 @@ HERE = Path(__file__).parent
 LATTICE = 4.08  # Å
 VACUUM = 8.0  # Å
 RATTLE = 0.05  # Å
-EXTRA_COPIES = 5  # more 4-, 5- and 6-layer training slabs in the MT-safe set
+EXTRA_COPIES = 6  # more 4-, 5- and 6-layer training slabs in the MT-safe set
 
 
 def mt_vacuum(layers: int) -> float:
