@@ -7,6 +7,10 @@ E_z = −1 V/Å (tests/analysis/test_cp2k_au_response.py).
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import h5py
 import numpy as np
 import pytest
 
@@ -14,7 +18,10 @@ from echemml import read_density
 from echemml.analysis.balance import neutralize_response
 from echemml.analysis.electrostatics import slab_response
 from echemml.model import load_model, predict_grid
+from echemml.training.config import load_config
 from tests.conftest import DATA
+
+REPOSITORY = Path(__file__).parents[2]
 
 CP2K_TRANSFER_E = 0.1925  # e, CP2K at E_z = −1 V/Å on the fixture slab
 
@@ -57,3 +64,14 @@ def test_charge_transfer_matches_cp2k_on_an_unseen_slab(responses):
     numbers = slab_response(neutralize_response(responses[-1.0])[0])
     assert numbers.transfer_e == pytest.approx(CP2K_TRANSFER_E, rel=0.05)
     assert np.isfinite(numbers.esp_slope_inside_V_per_A)
+
+
+def test_training_recipe_selects_the_release_slabs():
+    """data/au100/fit_response.yaml picks the 27 slabs × 2 fields the shipped members trained on,
+    however many slabs the store gains later (its card lists them)."""
+    fit = load_config(REPOSITORY / "data" / "au100" / "fit_response.yaml").fit
+    with h5py.File(REPOSITORY / fit.candidates, "r") as store:
+        chosen = [name for name, group in store["configs"].items()
+                  if group.attrs["target"] == "response" and any(fnmatchcase(name, pattern) for pattern in fit.names)]
+    assert len(chosen) == 54
+    assert {name.rsplit("_", 2)[0] for name in chosen} == {"train_L4", "train_L5", "train_L6"}
