@@ -10,7 +10,7 @@ whatever the grid's size. Points with no atom within the cutoff get exactly 0
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import ase
 import numpy as np
@@ -111,6 +111,20 @@ def point_features(
     return features.numpy()
 
 
+def committee_mean(model: CommitteeModel, grid: DensityGrid, member_values: Iterable[np.ndarray]) -> DensityGrid:
+    """The committee's grid: the mean of its members' values on ``grid`` (e/Å³), in their dtype.
+
+    ``member_values`` may be a generator, so that one member's grid is in
+    memory at a time; the sum is kept in float64.
+    """
+    total = None
+    for values in member_values:
+        total = values.astype(np.float64) if total is None else total + values
+    result = grid.with_values((total / len(model.members)).astype(values.dtype))
+    result.metadata["model"] = f"echemml FIREANN {model.head}, mean of a committee of {len(model.members)}"
+    return result
+
+
 def predict_grid(
     model: FireannModel | CommitteeModel,
     grid: DensityGrid,
@@ -128,10 +142,8 @@ def predict_grid(
     ``device`` (e.g. "cuda"). A committee gives its members' mean.
     """
     if isinstance(model, CommitteeModel):
-        total = sum(predict_grid(member, grid, field, chunk_size, dtype, device).values for member in model.members)
-        result = grid.with_values(total / len(model.members))  # one member's grid in memory at a time
-        result.metadata["model"] = f"echemml FIREANN {model.head}, mean of a committee of {len(model.members)}"
-        return result
+        return committee_mean(model, grid, (predict_grid(member, grid, field, chunk_size, dtype, device).values
+                                            for member in model.members))
     model = model_in_dtype(_require_ghost_head(model), dtype)
     atoms = grid.atoms
     nx, ny, nz = grid.shape

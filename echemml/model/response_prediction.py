@@ -22,7 +22,7 @@ from ..analysis.electrostatics import SlabResponse, slab_response
 from ..grid import DensityGrid
 from .committee import CommitteeModel
 from .heads import FireannModel
-from .prediction import predict_grid
+from .prediction import committee_mean, predict_grid
 
 
 @dataclass
@@ -83,13 +83,15 @@ def predict_slab_response(
     if not isinstance(model, CommitteeModel):
         predicted = predict_grid(model, grid, field=field)
         return PredictedSlabResponse(*numbers_of(predicted), predicted.integral())
-    total, member_numbers = None, []
-    for member in model.members:
-        predicted = predict_grid(member, grid, field=field)
-        member_numbers.append(numbers_of(predicted)[1])
-        total = predicted.values.astype(np.float64) if total is None else total + predicted.values
-    mean = grid.with_values((total / len(model.members)).astype(predicted.values.dtype))
-    mean.metadata["model"] = f"echemml FIREANN response, mean of a committee of {len(model.members)}"
+    member_numbers = []
+
+    def member_values():
+        for member in model.members:
+            predicted = predict_grid(member, grid, field=field)
+            member_numbers.append(numbers_of(predicted)[1])
+            yield predicted.values
+
+    mean = committee_mean(model, grid, member_values())
     return PredictedSlabResponse(*numbers_of(mean), mean.integral(), member_numbers)
 
 

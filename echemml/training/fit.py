@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -30,6 +32,22 @@ from ..model.heads import GhostPointModel, build_model
 from . import distributed
 from .config import Config, FitSettings
 from .trainer import CHECKPOINT_NAME, Trainer
+
+if TYPE_CHECKING:
+    from ..io.candidates import Candidates, CandidateStore
+
+
+def store_candidates(store: CandidateStore, names: Sequence[str], target: str) -> list[Candidates]:
+    """The configurations of a candidate store that fit samples: those whose name matches one of
+    ``names`` (shell patterns; all when empty) and whose labels are ``target`` ("density" or "response")."""
+    chosen = []
+    for name in store.names():
+        if names and not any(fnmatch.fnmatchcase(name, pattern) for pattern in names):
+            continue
+        candidates = store[name]
+        if candidates.attrs.get("target", "density") == target:
+            chosen.append(candidates)
+    return chosen
 
 
 def sample_with_model(settings: FitSettings, model: GhostPointModel) -> list[SampledConfiguration]:
@@ -51,12 +69,7 @@ def sample_with_model(settings: FitSettings, model: GhostPointModel) -> list[Sam
     if settings.candidates:
         target = "response" if model.head == "response" else "density"
         with CandidateStore(settings.candidates) as store:
-            for name in store.names():
-                if settings.names and not any(fnmatch.fnmatchcase(name, pattern) for pattern in settings.names):
-                    continue
-                candidates = store[name]
-                if candidates.attrs.get("target", "density") == target:
-                    sources.append(Source(candidates=candidates))
+            sources += [Source(candidates=candidates) for candidates in store_candidates(store, settings.names, target)]
     if not sources:
         raise EchemmlError("echemml fit needs fit.inputs (density files) or fit.candidates (a candidate store)")
     try:

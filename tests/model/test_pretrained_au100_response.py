@@ -7,18 +7,18 @@ E_z = −1 V/Å (tests/analysis/test_cp2k_au_response.py).
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 
 from echemml import read_density
 from echemml.analysis.balance import neutralize_response
 from echemml.analysis.electrostatics import slab_response
+from echemml.io.candidates import CandidateStore
 from echemml.model import load_model, predict_grid
 from echemml.training.config import load_config
+from echemml.training.fit import store_candidates
 from tests.conftest import DATA
 
 REPOSITORY = Path(__file__).parents[2]
@@ -70,8 +70,7 @@ def test_training_recipe_selects_the_release_slabs():
     """data/au100/fit_response.yaml picks the 27 slabs × 2 fields the shipped members trained on,
     however many slabs the store gains later (its card lists them)."""
     fit = load_config(REPOSITORY / "data" / "au100" / "fit_response.yaml").fit
-    with h5py.File(REPOSITORY / fit.candidates, "r") as store:
-        chosen = [name for name, group in store["configs"].items()
-                  if group.attrs["target"] == "response" and any(fnmatchcase(name, pattern) for pattern in fit.names)]
+    with CandidateStore(REPOSITORY / fit.candidates) as store:
+        chosen = [candidates.name for candidates in store_candidates(store, fit.names, "response")]
     assert len(chosen) == 54
     assert {name.rsplit("_", 2)[0] for name in chosen} == {"train_L4", "train_L5", "train_L6"}

@@ -53,7 +53,7 @@ def test_committee_spread_lists_each_members_own_transfer():
     assert spread["transfer_e_std"] == pytest.approx(np.std(alone), rel=1e-6) and spread["transfer_e_std"] > 0
 
 
-def test_without_neutralising_the_net_charge_stays(tmp_path):
+def test_without_neutralising_the_net_charge_stays():
     model, grid = response_members(seeds=(4,))[0], slab_grid()
     prediction = predict_slab_response(model, grid, FIELD_Z, neutralize=False)
     assert prediction.response.integral() == pytest.approx(prediction.predicted_net_e, rel=1e-6)
