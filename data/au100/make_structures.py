@@ -11,8 +11,8 @@ MT-safe set adds six more rattled copies of the 4-, 5- and 6-layer slabs
 (train_L4_6…11, train_L5_6…11, train_L6_1…6), labelled by the same command,
 and two rattled 8-layer slabs (train_L8_0, train_L8_1; vacuum 14.4 Å per side).
 Held out: two more rattled 4-layer slabs, two rattled 3-layer slabs and one
-7-layer slab. The shipped model trains on the 4- to 6-layer slabs only, so 3 and
-7 layers are thicknesses it never sees, one thinner and one thicker.
+7-layer slab. The shipped model trains on 4-, 5-, 6- and 8-layer slabs, so it
+never sees 3 layers (thinner than any it trains on) nor 7 (between two it does).
 
     python data/au100/make_structures.py      # writes structures/*.xyz and structures_mt/*.xyz
 
@@ -36,7 +36,7 @@ default Broyden mixing (α 0.2, 4 steps of history); ``--mixing-alpha 0.1
 --broyden-history 8 --max-scf 400`` converges each of its SCFs in about 70 steps
 (the converged density does not depend on the mixing); the 8-layer slabs were
 labelled with the same three options (about 11 s per SCF step on one core,
-40 min per slab and its two fields).
+45–48 min per slab and its two fields).
 """
 
 from pathlib import Path

@@ -67,10 +67,10 @@ def test_charge_transfer_matches_cp2k_on_an_unseen_slab(responses):
 
 
 def test_training_recipe_selects_the_release_slabs():
-    """data/au100/fit_response.yaml picks the 27 slabs × 2 fields the shipped members trained on,
-    however many slabs the store gains later (its card lists them)."""
+    """data/au100/fit_response.yaml picks the 29 slabs × 2 fields the shipped members trained on
+    (4, 5, 6 and 8 layers), however many slabs the store gains later (its card lists them)."""
     fit = load_config(REPOSITORY / "data" / "au100" / "fit_response.yaml").fit
     with CandidateStore(REPOSITORY / fit.candidates) as store:
         chosen = [candidates.name for candidates in store_candidates(store, fit.names, "response")]
-    assert len(chosen) == 54
-    assert {name.rsplit("_", 2)[0] for name in chosen} == {"train_L4", "train_L5", "train_L6"}
+    assert len(chosen) == 58
+    assert {name.rsplit("_", 2)[0] for name in chosen} == {"train_L4", "train_L5", "train_L6", "train_L8"}
