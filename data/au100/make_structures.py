@@ -36,7 +36,7 @@ default Broyden mixing (α 0.2, 4 steps of history); ``--mixing-alpha 0.1
 --broyden-history 8 --max-scf 400`` converges each of its SCFs in about 70 steps
 (the converged density does not depend on the mixing); the 8-layer slabs were
 labelled with the same three options (about 11 s per SCF step on one core,
-45–48 min per slab and its two fields).
+45–48 min per slab for its three SCFs, 0 V/Å and the two fields).
 """
 
 from pathlib import Path
