@@ -10,8 +10,9 @@ Training: 3, 4 and 5 layers, six rattled copies each, and one 6-layer slab; the
 MT-safe set adds six more rattled copies of the 4-, 5- and 6-layer slabs
 (train_L4_6…11, train_L5_6…11, train_L6_1…6), labelled by the same command,
 and two rattled 8-layer slabs (train_L8_0, train_L8_1; vacuum 14.4 Å per side).
-Held out: two more rattled 4-layer slabs, two rattled 3-layer slabs and one
-7-layer slab. The shipped model trains on 4-, 5-, 6- and 8-layer slabs, so it
+Held out: two more rattled 4-layer slabs, two rattled 3-layer slabs, one
+7-layer slab and, in the MT-safe set, one 9-layer slab (test_L9_0, vacuum
+15.5 Å per side), thicker than any training slab. The shipped model trains on 4-, 5-, 6- and 8-layer slabs, so it
 never sees 3 layers (thinner than any it trains on) nor 7 (between two it does).
 
     python data/au100/make_structures.py      # writes structures/*.xyz and structures_mt/*.xyz
@@ -89,6 +90,8 @@ def write_set(folder: Path, vacuum, extra_copies: int = 0, thick_copies: int = 0
         slab(4, 1000 + copy, vacuum(4)).write(folder / f"test_L4_{copy}.xyz")
         slab(3, 1300 + copy, vacuum(3)).write(folder / f"test_L3_{copy}.xyz")
     slab(7, 3000, vacuum(7)).write(folder / "test_L7_0.xyz")
+    if thick_copies:
+        slab(9, 3900, vacuum(9)).write(folder / "test_L9_0.xyz")
 
 
 def main() -> None:
