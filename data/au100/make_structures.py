@@ -12,8 +12,9 @@ MT-safe set adds six more rattled copies of the 4-, 5- and 6-layer slabs
 and two rattled 8-layer slabs (train_L8_0, train_L8_1; vacuum 14.4 Å per side).
 Held out: two more rattled 4-layer slabs, two rattled 3-layer slabs, one
 7-layer slab and, in the MT-safe set, one 9-layer slab (test_L9_0, vacuum
-15.5 Å per side), thicker than any training slab. The shipped model trains on 4-, 5-, 6- and 8-layer slabs, so it
-never sees 3 layers (thinner than any it trains on) nor 7 (between two it does).
+15.5 Å per side). The shipped model trains on 4-, 5-, 6- and 8-layer slabs,
+so it never sees 3 layers (thinner than any it trains on), 9 (thicker) nor 7
+(between two it does).
 
     python data/au100/make_structures.py      # writes structures/*.xyz and structures_mt/*.xyz
 
@@ -37,7 +38,12 @@ default Broyden mixing (α 0.2, 4 steps of history); ``--mixing-alpha 0.1
 --broyden-history 8 --max-scf 400`` converges each of its SCFs in about 70 steps
 (the converged density does not depend on the mixing); the 8-layer slabs were
 labelled with the same three options (about 11 s per SCF step on one core,
-45–48 min per slab for its three SCFs, 0 V/Å and the two fields).
+45–48 min per slab for its three SCFs, 0 V/Å and the two fields), and so was the held-out
+9-layer slab (54 min on one core):
+
+    OMP_NUM_THREADS=1 echemml dft cp2k data/au100/structures_mt/test_L9_0.xyz \
+        --field 0 0 -0.5 --field 0 0 -1 --no-forces --threads 1 \
+        --mixing-alpha 0.1 --broyden-history 8 --max-scf 400 --out au100_mt_cubes
 """
 
 from pathlib import Path

@@ -2,7 +2,7 @@
 
 Two steps, so that the CP2K runs need not be repeated on a new machine:
 
-1. ``--from-cubes DIR`` reads the CP2K cubes of the held-out slabs
+1. ``--from-cubes DIR [DIR ...]`` reads the CP2K cubes of the held-out slabs
    (``NAME_E0.cube`` and ``NAME_Ez-0.50.cube`` … written by ``echemml dft cp2k
    --out DIR``) and adds them to the compact DFT reference ``reference.json``
    (an entry of the same slab and field is replaced): per slab and field, the
@@ -176,8 +176,8 @@ def figure(reference: list[dict], results: list[dict], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--from-cubes", type=Path, metavar="DIR",
-                        help="add the CP2K cubes in DIR to the reference (same slab and field: replaced)")
+    parser.add_argument("--from-cubes", type=Path, metavar="DIR", nargs="+",
+                        help="add the CP2K cubes in each DIR to the reference (same slab and field: replaced)")
     parser.add_argument("--structures", type=Path, default=STRUCTURES,
                         help=f"folder of the held-out slabs the cubes belong to (default: {STRUCTURES})")
     parser.add_argument("--model", help="response model file or shipped name")
@@ -189,11 +189,15 @@ def main() -> None:
     comparisons = None
     reference_path = args.reference
     if args.from_cubes:
-        fresh, comparisons = reference_from_cubes(args.from_cubes, args.structures, model)
+        fresh, comparisons = [], {}
+        for cube_dir in args.from_cubes:
+            entries, compared = reference_from_cubes(cube_dir, args.structures, model)
+            fresh += entries
+            comparisons.update(compared)
         reference = merged_reference(json.loads(reference_path.read_text()) if reference_path.exists() else [], fresh)
         with atomic_open(reference_path) as handle:
             json.dump(reference, handle)
-        print(f"wrote {reference_path}: {len(fresh)} slab/field pairs from {args.from_cubes}, "
+        print(f"wrote {reference_path}: {len(fresh)} slab/field pairs from {' '.join(map(str, args.from_cubes))}, "
               f"{len(reference)} held-out slab/field pairs in all")
     else:
         reference = json.loads(reference_path.read_text())
@@ -205,7 +209,7 @@ def main() -> None:
     report = [{key: value for key, value in result.items() if key != "profiles"} for result in results]
     with atomic_open(args.out / "heldout.json") as handle:
         json.dump({"model": args.model, "command": "python studies/au100_response/evaluate.py "
-                   + (f"--from-cubes {args.from_cubes} " if args.from_cubes else "") + f"--model {args.model}",
+                   + (f"--from-cubes {' '.join(map(str, args.from_cubes))} " if args.from_cubes else "") + f"--model {args.model}",
                    "results": report}, handle, indent=1)
     for result in report:
         t, s = result["transfer_e"], result["esp_slope_inside_V_per_A"]
