@@ -72,13 +72,16 @@ def slab(layers: int, seed: int | None, vacuum: float = VACUUM):
     return atoms
 
 
-def write_set(folder: Path, vacuum, extra_copies: int = 0, thick_copies: int = 0) -> None:
+def write_set(
+    folder: Path, vacuum, extra_copies: int = 0, thick_copies: int = 0, thick_held_out: bool = False
+) -> None:
     """Every slab of the data set into ``folder``; ``vacuum(layers)`` gives Å per side.
 
     ``extra_copies`` more rattled 4-, 5- and 6-layer training slabs are written
     after the first ones (the MT-safe set has them: with 19 slabs the response
     model fitted its training slabs but not new rattles of them); ``thick_copies``
-    rattled 8-layer training slabs after those.
+    rattled 8-layer training slabs after those; ``thick_held_out`` adds the
+    held-out 9-layer slab test_L9_0.
     """
     folder.mkdir(exist_ok=True)
     for layers in (3, 4, 5):
@@ -96,13 +99,14 @@ def write_set(folder: Path, vacuum, extra_copies: int = 0, thick_copies: int = 0
         slab(4, 1000 + copy, vacuum(4)).write(folder / f"test_L4_{copy}.xyz")
         slab(3, 1300 + copy, vacuum(3)).write(folder / f"test_L3_{copy}.xyz")
     slab(7, 3000, vacuum(7)).write(folder / "test_L7_0.xyz")
-    if thick_copies:
+    if thick_held_out:
         slab(9, 3900, vacuum(9)).write(folder / "test_L9_0.xyz")
 
 
 def main() -> None:
     write_set(HERE / "structures", lambda layers: VACUUM)
-    write_set(HERE / "structures_mt", mt_vacuum, extra_copies=EXTRA_COPIES, thick_copies=THICK_COPIES)
+    write_set(HERE / "structures_mt", mt_vacuum, extra_copies=EXTRA_COPIES, thick_copies=THICK_COPIES,
+              thick_held_out=True)
 
 
 if __name__ == "__main__":

@@ -188,6 +188,7 @@ def main() -> None:
     model = load_model(args.model) if args.model else None
     comparisons = None
     reference_path = args.reference
+    cube_dirs = " ".join(map(str, args.from_cubes or []))
     if args.from_cubes:
         fresh, comparisons = [], {}
         for cube_dir in args.from_cubes:
@@ -197,7 +198,7 @@ def main() -> None:
         reference = merged_reference(json.loads(reference_path.read_text()) if reference_path.exists() else [], fresh)
         with atomic_open(reference_path) as handle:
             json.dump(reference, handle)
-        print(f"wrote {reference_path}: {len(fresh)} slab/field pairs from {' '.join(map(str, args.from_cubes))}, "
+        print(f"wrote {reference_path}: {len(fresh)} slab/field pairs from {cube_dirs}, "
               f"{len(reference)} held-out slab/field pairs in all")
     else:
         reference = json.loads(reference_path.read_text())
@@ -209,7 +210,7 @@ def main() -> None:
     report = [{key: value for key, value in result.items() if key != "profiles"} for result in results]
     with atomic_open(args.out / "heldout.json") as handle:
         json.dump({"model": args.model, "command": "python studies/au100_response/evaluate.py "
-                   + (f"--from-cubes {' '.join(map(str, args.from_cubes))} " if args.from_cubes else "") + f"--model {args.model}",
+                   + (f"--from-cubes {cube_dirs} " if args.from_cubes else "") + f"--model {args.model}",
                    "results": report}, handle, indent=1)
     for result in report:
         t, s = result["transfer_e"], result["esp_slope_inside_V_per_A"]
