@@ -176,12 +176,15 @@ def sample_candidates(candidates: Candidates, settings: SamplerSettings, model=N
                 f"{candidates.name}: candidates were drawn with σ = {candidates.attrs['ts_sigma']}, "
                 f"not {settings.ts_sigma}"
             )
-    if count > len(order):
-        raise ValueError(f"{candidates.name}: {count} points asked for, {len(order)} candidates stored")
+    n_uniform = int(round(settings.uniform_fraction * count)) if settings.method != "random" else 0
+    if count - n_uniform > len(order) or n_uniform > len(candidates.random_order):
+        raise ValueError(
+            f"{candidates.name}: {count - n_uniform} {settings.method} and {n_uniform} uniform points asked for, "
+            f"{len(order)} and {len(candidates.random_order)} candidates stored"
+        )
     chosen, values = order[:count], values[:count]
-    if settings.method != "random" and settings.uniform_fraction > 0:
+    if n_uniform > 0:
         # TS mixed with uniform draws: the first of the stored random order replace the last TS ones
-        n_uniform = int(round(settings.uniform_fraction * count))
         chosen = np.concatenate([order[: count - n_uniform], candidates.random_order[:n_uniform]])
         values = np.concatenate([values[: count - n_uniform], candidates.random_values[:n_uniform]])
         keep = np.sort(np.unique(chosen, return_index=True)[1])  # a point drawn by both, once

@@ -104,6 +104,22 @@ def test_candidate_sampling_mixes_in_the_stored_uniform_draws(cp2k_water):
     np.testing.assert_allclose(sampled.targets, grid.values.reshape(-1)[sampled.indices], rtol=1e-6)
 
 
+def test_candidate_sampling_can_take_every_stored_point(cp2k_water):
+    # 200 TS + 200 uniform candidates stored: a 50/50 mix of 400 takes all of both orders
+    candidates = candidates_from_grid("g", cp2k_water, n_random=200, n_ts=200, ts_sigma=30.0, seed=1)
+    settings = SamplerSettings(method="ts", n_points=400, ts_sigma=30.0, uniform_fraction=0.5)
+    sampled = sample_source(Source(candidates=candidates), settings)
+    stored = set(candidates.ts_order.tolist()) | set(candidates.random_order.tolist())
+    assert set(sampled.indices.tolist()) == stored
+
+
+def test_candidate_sampling_refuses_more_points_than_stored(cp2k_water):
+    candidates = candidates_from_grid("g", cp2k_water, n_random=200, n_ts=200, ts_sigma=30.0, seed=1)
+    settings = SamplerSettings(method="ts", n_points=400, ts_sigma=30.0, uniform_fraction=0.3)
+    with pytest.raises(ValueError, match="280 ts and 120 uniform points asked for, 200 and 200 candidates stored"):
+        sample_source(Source(candidates=candidates), settings)
+
+
 def test_settings_refuse_a_keyword_the_method_ignores():
     # "ts" keeps n_points; a ts_points there would be silently ignored (it once cost a study 10× its points)
     with pytest.raises(ValueError, match="ts_points not used by method 'ts'"):

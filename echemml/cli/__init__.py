@@ -2,6 +2,9 @@
 
 Each verb module defines ``register(subparsers)``, which adds its parser and sets
 ``func`` to a function taking the parsed arguments and returning an exit code.
+A command imports only its own verb's module (``echemml response`` need not load
+the DFT drivers, HDF5 or the sampler); ``echemml --help`` and a mistyped verb
+load them all.
 Errors a user can fix (:class:`echemml.errors.EchemmlError`) print one line to
 standard error and exit with code 2, without a traceback.
 """
@@ -10,19 +13,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import signal
 import sys
 from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import EchemmlError
-from . import analyze, bader, committee, dft, evaluate, fit, info, predict, response, sample, train
 
-VERBS = (dft, info, sample, train, fit, committee, predict, evaluate, response, analyze, bader)
+VERBS = ("dft", "info", "sample", "train", "fit", "committee", "predict", "evaluate", "response", "analyze", "bader")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser with every verb."""
+def build_parser(verbs: Sequence[str] = VERBS) -> argparse.ArgumentParser:
+    """The argument parser with ``verbs`` (default: every verb), in the order of :data:`VERBS`."""
     parser = argparse.ArgumentParser(
         prog="echemml",
         description="Machine-learned electron densities and field responses on DFT grids.",
@@ -30,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"echemml {__version__}")
     subparsers = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     for verb in VERBS:
-        verb.register(subparsers)
+        if verb in verbs:
+            importlib.import_module(f"{__name__}.{verb}").register(subparsers)
     return parser
 
 
@@ -53,7 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Jobs started in the background by a non-interactive shell ignore SIGINT, so
     `kill PID` is the way to stop them.
     """
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    verb = next((word for word in argv if not word.startswith("-")), None)
+    args = build_parser([verb] if verb in VERBS else VERBS).parse_args(argv)
     signal.signal(signal.SIGTERM, _stop)
     try:
         return int(args.func(args) or 0)

@@ -9,7 +9,7 @@ from .features import FieldAwareDensityFeatures, feature_count
 from .files import FORMAT_VERSION, load_model, model_summary, save_model
 from .fireann import FireannConfig, FireannRepresentation
 from .heads import DensityModel, EnergyModel, FireannModel, ResponseModel, build_model
-from .prediction import point_features, predict_energy, predict_grid, predict_points
+from .prediction import point_features, predict_energy, predict_grid, predict_member_grids, predict_points
 from .presets import PRESETS, preset_config
 from .response_prediction import PredictedSlabResponse, predict_slab_response
 
@@ -33,6 +33,7 @@ __all__ = [
     "point_features",
     "predict_energy",
     "predict_grid",
+    "predict_member_grids",
     "predict_points",
     "predict_slab_response",
     "preset_config",

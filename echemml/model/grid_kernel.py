@@ -29,10 +29,12 @@ RADIAL_FLOOR = 1e-15
 
 @numba.njit(cache=True, parallel=True, fastmath=True)
 def _accumulate_sums(
-    image_positions, image_atoms, atom_species, coefficients, centers, widths, cutoff, table, table_step,
-    origin, voxel, inverse, half_width, i0, i1, ny, nz, exponents, sqrt_weights, field_sums, sums, counts,
+    image_positions, image_atoms, atom_species, coefficients, state_groups, centers, widths, cutoff, table,
+    table_step, origin, voxel, inverse, half_width, i0, i1, ny, nz, exponents, sqrt_weights, field_sums, sums,
+    counts,
 ):  # pragma: no cover - compiled
     n_states = coefficients.shape[0]
+    n_groups = centers.shape[0]
     n_angular = exponents.shape[0]
     n_terms = coefficients.shape[2]
     n_radial = n_terms // n_angular
@@ -60,11 +62,11 @@ def _accumulate_sums(
     # planes in parallel; each row of points is gathered in a small buffer (cache-resident)
     # from the atom images whose boxes cover it, then written once
     for i in numba.prange(i0, i1):
-        gaussian = np.empty(n_radial, dtype=sums.dtype)
+        gaussian = np.empty((n_groups, n_radial), dtype=sums.dtype)
         angular = np.empty(n_angular, dtype=sums.dtype)
         powers = np.ones((3, max_power + 1), dtype=sums.dtype)
         row = np.empty((nz, n_states, n_terms), dtype=sums.dtype)
-        terms = np.empty(n_terms, dtype=sums.dtype)
+        terms = np.empty((n_groups, n_terms), dtype=sums.dtype)
         row_counts = np.zeros(nz, dtype=np.int32)
         for j in range(ny):
             for k in range(nz):
@@ -107,29 +109,34 @@ def _accumulate_sums(
                         position = distance / table_step
                         b = int(position)
                         f = position - b
-                        for r in range(n_radial):
-                            gaussian[r] = table[species, b, r] * (1.0 - f) + table[species, b + 1, r] * f
+                        for g in range(n_groups):
+                            for r in range(n_radial):
+                                gaussian[g, r] = table[g, species, b, r] * (1.0 - f) + table[g, species, b + 1, r] * f
                     else:
                         fc = 0.5 * math.cos(distance * (math.pi / cutoff)) + 0.5
                         fc = fc * fc
-                        for r in range(n_radial):
-                            delta = distance - centers[species, r]
-                            width = widths[species, r]
-                            gaussian[r] = math.exp(-(delta * delta) / (2.0 * width * width)) * fc
+                        for g in range(n_groups):
+                            for r in range(n_radial):
+                                delta = distance - centers[g, species, r]
+                                width = widths[g, species, r]
+                                gaussian[g, r] = math.exp(-(delta * delta) / (2.0 * width * width)) * fc
                     for a in range(n_angular):
                         angular[a] = (
                             sqrt_weights[a] * powers[0, exponents[a, 0]] * powers[1, exponents[a, 1]]
                             * powers[2, exponents[a, 2]]
                         )
-                    # the radial and angular terms are shared by every atom state (e.g. with and
-                    # without the field): only the orbital coefficients differ, given repeated over
-                    # the angular terms so that one flat loop (which vectorizes) adds each state
-                    for a in range(n_angular):
-                        for r in range(n_radial):
-                            terms[a * n_radial + r] = angular[a] * gaussian[r]
+                    # the angular terms are shared by every atom state, the radial ones by the
+                    # states of one group (one model's states with and without the field):
+                    # the orbital coefficients are given repeated over the angular terms so
+                    # that one flat loop (which vectorizes) adds each state
+                    for g in range(n_groups):
+                        for a in range(n_angular):
+                            for r in range(n_radial):
+                                terms[g, a * n_radial + r] = angular[a] * gaussian[g, r]
                     for s in range(n_states):
+                        g = state_groups[s]
                         for t in range(n_terms):
-                            row[k, s, t] += terms[t] * coefficients[s, atom, t]
+                            row[k, s, t] += terms[g, t] * coefficients[s, atom, t]
             start = (i - i0) * plane + j * nz
             for k in range(nz):
                 counts[start + k] = row_counts[k]
@@ -194,6 +201,7 @@ def grid_neighbour_sums(
     field_sums: np.ndarray,
     dtype: type = np.float64,
     table_step: float = 0.0,
+    state_groups: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Neighbour sums S (P, A, K) and neighbour counts (P,) of the grid planes i0 ≤ i < i1.
 
@@ -203,18 +211,31 @@ def grid_neighbour_sums(
     atoms' final c_j; ``exponents`` (A, 3) and ``sqrt_weights`` (A,) the angular
     terms; ``field_sums`` (A, K) the field term every point starts from.
 
-    Several atom states of one geometry (the response head's with and without
-    the field) share one pass: give ``coefficients`` (S, natoms, K) and
-    ``field_sums`` (S, A, K), and get sums (S, P, A, K). Sums are accumulated and
-    returned in ``dtype`` (float32 halves the memory traffic of full-grid prediction).
-    With ``table_step`` > 0 (Å) the radial functions are interpolated in a table of
-    that spacing (:func:`radial_table`) instead of evaluated exactly.
+    Several atom states of one geometry share one pass: give ``coefficients``
+    (S, natoms, K) and ``field_sums`` (S, A, K), and get sums (S, P, A, K). The
+    states may come from several models of one cutoff and angular order (a
+    committee's members, each with and without the field): then ``centers`` and
+    ``widths`` are (G, n_species, K), one radial basis per model, and
+    ``state_groups`` (S,) says which basis each state uses (default: all the first).
+    Sums are accumulated and returned in ``dtype`` (float32 halves the memory
+    traffic of full-grid prediction). With ``table_step`` > 0 (Å) the radial
+    functions are interpolated in a table of that spacing (:func:`radial_table`)
+    instead of evaluated exactly.
     """
     coefficients = np.asarray(coefficients, dtype=np.float64)
     field_sums = np.asarray(field_sums, dtype=np.float64)
     single_state = coefficients.ndim == 2
     if single_state:
         coefficients, field_sums = coefficients[None], field_sums[None]
+    centers = np.asarray(centers, dtype=np.float64)
+    widths = np.asarray(widths, dtype=np.float64)
+    if centers.ndim == 2:
+        centers, widths = centers[None], widths[None]
+    if state_groups is None:
+        state_groups = np.zeros(len(coefficients), dtype=np.int64)
+    state_groups = np.asarray(state_groups, dtype=np.int64)
+    if len(state_groups) != len(coefficients) or not np.all((0 <= state_groups) & (state_groups < len(centers))):
+        raise ValueError(f"state_groups must give one of {len(centers)} radial bases for each of {len(coefficients)} states")
     i0, i1 = planes
     n_points = (i1 - i0) * shape[1] * shape[2]
     voxel = np.ascontiguousarray(voxel, dtype=np.float64)
@@ -222,9 +243,12 @@ def grid_neighbour_sums(
     half_width = np.ceil(cutoff * np.linalg.norm(inverse, axis=0)).astype(np.int64)
     sums = np.empty((len(coefficients), n_points, len(sqrt_weights), coefficients.shape[2]), dtype=dtype)
     counts = np.zeros(n_points, dtype=np.int32)
-    centers = np.ascontiguousarray(centers, dtype=np.float64)
-    widths = np.ascontiguousarray(widths, dtype=np.float64)
-    table = radial_table(centers, widths, cutoff, table_step) if table_step > 0 else np.zeros((1, 1, 1))
+    centers = np.ascontiguousarray(centers)
+    widths = np.ascontiguousarray(widths)
+    if table_step > 0:
+        table = np.stack([radial_table(c, w, cutoff, table_step) for c, w in zip(centers, widths)])
+    else:
+        table = np.zeros((1, 1, 1, 1))
     # one floating-point type in the pair loop, so that it vectorizes
     table = table.astype(dtype)
     # c[s, atom, a·K + k] = c[s, atom, k]: the kernel's flat (angular, radial) layout
@@ -232,8 +256,8 @@ def grid_neighbour_sums(
     _accumulate_sums(
         np.ascontiguousarray(image_positions, dtype=np.float64), np.asarray(image_atoms, dtype=np.int64),
         np.asarray(atom_species, dtype=np.int64), np.ascontiguousarray(tiled_coefficients, dtype=dtype),
-        centers, widths, float(cutoff), table, float(table_step), np.asarray(origin, dtype=np.float64), voxel, inverse, half_width,
-        int(i0), int(i1), int(shape[1]), int(shape[2]),
+        state_groups, centers, widths, float(cutoff), table, float(table_step), np.asarray(origin, dtype=np.float64),
+        voxel, inverse, half_width, int(i0), int(i1), int(shape[1]), int(shape[2]),
         np.asarray(exponents, dtype=np.int64), np.asarray(sqrt_weights, dtype=dtype),
         np.ascontiguousarray(field_sums.reshape(len(field_sums), -1), dtype=dtype), sums.reshape(len(sums), n_points, -1),
         counts,

@@ -142,56 +142,95 @@ def predict_grid(
     ``device`` (e.g. "cuda"). A committee gives its members' mean.
     """
     if isinstance(model, CommitteeModel):
-        return committee_mean(model, grid, (predict_grid(member, grid, field, chunk_size, dtype, device).values
-                                            for member in model.members))
-    model = model_in_dtype(_require_ghost_head(model), dtype)
+        return committee_mean(model, grid, predict_member_grids(model, grid, field, chunk_size, dtype, device))
+    (values,) = predict_member_grids(model, grid, field, chunk_size, dtype, device)
+    result = grid.with_values(values)
+    result.metadata["model"] = f"echemml FIREANN {model.head}"
+    return result
+
+
+def predict_member_grids(
+    model: FireannModel | CommitteeModel,
+    grid: DensityGrid,
+    field: Sequence[float] | np.ndarray | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device = "cpu",
+) -> list[np.ndarray]:
+    """Each committee member's values (e/Å³, shaped like ``grid``); a one-item list for a single model.
+
+    The members share one geometry, cutoff and angular order, so one pass over
+    the point–atom pairs gives every member's neighbour sums (each with its own
+    radial basis and orbital coefficients); only the Gram terms and readouts are
+    per member. Chunks hold about ``chunk_size`` points per member.
+    """
+    members = list(model.members) if isinstance(model, CommitteeModel) else [model]
+    members = [model_in_dtype(_require_ghost_head(member), dtype) for member in members]
+    numpy_dtype = _numpy_dtype(dtype)
+    first = members[0]
     atoms = grid.atoms
     nx, ny, nz = grid.shape
     plane = ny * nz
-    planes_per_chunk = max(1, chunk_size // plane)
-    values = np.empty(grid.npoints, dtype=_numpy_dtype(dtype))
-    cutoff = model.cutoff
-    features = model.representation.features
-    stage = model.representation.final_stage
-    radial_centers = features.radial_centers.detach().double().numpy()
-    radial_widths = features.radial_widths.detach().double().numpy()
-    exponents = features.angular.exponents.numpy()
-    sqrt_weights = features.angular.sqrt_weights.numpy()
+    planes_per_chunk = max(1, chunk_size // (plane * len(members)))
+    values = [np.zeros(grid.npoints, dtype=numpy_dtype) for _ in members]  # no atom within the cutoff: 0
+    cutoff = first.cutoff
+    angular = first.representation.features.angular
     with torch.no_grad():
-        graph = AtomGraph.from_atoms(atoms, model.species, cutoff, field, dtype)
-        context = model.atom_context(graph)
-        empty_readouts = [float(value[0]) for value in model.empty_readouts(context, 1)]
-        fused = FusedGhostReadout(model, device)
+        graph = AtomGraph.from_atoms(atoms, first.species, cutoff, field, dtype)
+        states = [_MemberStates(member, graph, device) for member in members]
         atom_index, _, image_positions = atom_images_near(
             atoms, grid_corners(grid.origin, grid.voxel, grid.shape), cutoff
         )
-        species = context[0].species.numpy()
-        coefficients = np.stack([states.coefficients.double().numpy() for states in context])
-        field_sums = np.stack(
-            [features.field_term(stage, states.field[:1].double()).numpy()[0] for states in context]
-        )
+        coefficients = np.concatenate([member.coefficients for member in states])
+        field_sums = np.concatenate([member.field_sums for member in states])
+        state_groups = np.concatenate([np.full(len(member.coefficients), g) for g, member in enumerate(states)])
+        state_slices = np.cumsum([0] + [len(member.coefficients) for member in states])
         for i0 in range(0, nx, planes_per_chunk):
             i1 = min(nx, i0 + planes_per_chunk)
-            chunk_values = values[i0 * plane : i1 * plane]
-            chunk_values.fill(0.0)  # no atom within the cutoff: both heads are zero there
             sums, counts = grid_neighbour_sums(
-                image_positions, atom_index, species, coefficients, radial_centers, radial_widths, cutoff,
-                grid.origin, grid.voxel, grid.shape, (i0, i1), exponents, sqrt_weights, field_sums,
-                dtype=_numpy_dtype(dtype), table_step=RADIAL_TABLE_STEP if dtype == torch.float32 else 0.0,
+                image_positions, atom_index, states[0].species, coefficients,
+                np.stack([member.radial_centers for member in states]),
+                np.stack([member.radial_widths for member in states]), cutoff,
+                grid.origin, grid.voxel, grid.shape, (i0, i1), angular.exponents.numpy(),
+                angular.sqrt_weights.numpy(), field_sums, dtype=numpy_dtype,
+                table_step=RADIAL_TABLE_STEP if dtype == torch.float32 else 0.0, state_groups=state_groups,
             )
             occupied = np.flatnonzero(counts)
             if len(occupied) == 0:
                 continue
-            readouts = [
-                fused.readout_from_gram(
-                    torch.from_numpy(gram_terms(state_sums, occupied, features.max_l, dtype=_numpy_dtype(dtype)))
-                ).cpu() - empty
-                for state_sums, empty in zip(sums, empty_readouts)
-            ]
-            chunk_values[occupied] = model.combine(readouts).numpy()
-    result = grid.with_values(values.reshape(grid.shape))
-    result.metadata["model"] = f"echemml FIREANN {model.head}"
-    return result
+            for g, member in enumerate(states):
+                member_sums = sums[state_slices[g] : state_slices[g + 1]]
+                values[g][i0 * plane + occupied] = member.values(member_sums, occupied, numpy_dtype)
+    return [member_values.reshape(grid.shape) for member_values in values]
+
+
+class _MemberStates:
+    """One model's atom states on a geometry, ready for the grid kernels and its fused readout."""
+
+    def __init__(self, model: GhostPointModel, graph: AtomGraph, device: str | torch.device):
+        self.model = model
+        features = model.representation.features
+        stage = model.representation.final_stage
+        context = model.atom_context(graph)
+        self.species = context[0].species.numpy()
+        self.coefficients = np.stack([states.coefficients.double().numpy() for states in context])
+        self.field_sums = np.stack(
+            [features.field_term(stage, states.field[:1].double()).numpy()[0] for states in context]
+        )
+        self.radial_centers = features.radial_centers.detach().double().numpy()
+        self.radial_widths = features.radial_widths.detach().double().numpy()
+        self.empty_readouts = [float(value[0]) for value in model.empty_readouts(context, 1)]
+        self.readout = FusedGhostReadout(model, device)
+
+    def values(self, sums: np.ndarray, occupied: np.ndarray, dtype: type) -> np.ndarray:
+        """The model's values at the ``occupied`` points from its states' neighbour sums (S, P, A, K)."""
+        max_l = self.model.representation.features.max_l
+        readouts = [
+            self.readout.readout_from_gram(torch.from_numpy(gram_terms(state_sums, occupied, max_l, dtype=dtype))).cpu()
+            - empty
+            for state_sums, empty in zip(sums, self.empty_readouts)
+        ]
+        return self.model.combine(readouts).numpy()
 
 
 class FusedGhostReadout:

@@ -22,7 +22,7 @@ from ..analysis.electrostatics import SlabResponse, slab_response
 from ..grid import DensityGrid
 from .committee import CommitteeModel
 from .heads import FireannModel
-from .prediction import committee_mean, predict_grid
+from .prediction import committee_mean, predict_grid, predict_member_grids
 
 
 @dataclass
@@ -73,8 +73,8 @@ def predict_slab_response(
     """Predict Δn of the slab in ``grid`` under ``field`` (V/Å) and its Fig. 6 numbers along ``axis``.
 
     ``middle`` (Å) is the plane dividing the faces (default: the slab's centre).
-    A committee's members are predicted one at a time, so memory holds two grids
-    whatever the committee's size; the total cost is that of predicting its mean.
+    A committee's members share one neighbour pass (:func:`predict_member_grids`);
+    memory holds one grid per member.
     """
     def numbers_of(predicted: DensityGrid) -> tuple[DensityGrid, SlabResponse]:
         response = neutralize_response(predicted)[0] if neutralize else predicted
@@ -83,15 +83,9 @@ def predict_slab_response(
     if not isinstance(model, CommitteeModel):
         predicted = predict_grid(model, grid, field=field)
         return PredictedSlabResponse(*numbers_of(predicted), predicted.integral())
-    member_numbers = []
-
-    def member_values():
-        for member in model.members:
-            predicted = predict_grid(member, grid, field=field)
-            member_numbers.append(numbers_of(predicted)[1])
-            yield predicted.values
-
-    mean = committee_mean(model, grid, member_values())
+    member_grids = predict_member_grids(model, grid, field=field)
+    member_numbers = [numbers_of(grid.with_values(values))[1] for values in member_grids]
+    mean = committee_mean(model, grid, member_grids)
     return PredictedSlabResponse(*numbers_of(mean), mean.integral(), member_numbers)
 
 

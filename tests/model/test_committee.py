@@ -13,7 +13,8 @@ from echemml.cli import main
 from echemml.errors import EchemmlError, InputFileError
 from echemml.grid import DensityGrid
 from echemml.model import (
-    CommitteeModel, build_model, load_model, model_summary, point_features, predict_grid, predict_points, save_model,
+    CommitteeModel, build_model, load_model, model_summary, point_features, predict_grid, predict_member_grids,
+    predict_points, save_model,
 )
 from echemml.training.log import write_log
 
@@ -38,6 +39,20 @@ def test_grid_gets_the_members_mean_on_the_same_grid():
     mean = predict_grid(CommitteeModel(pair), grid, field=FIELD, dtype=torch.float64)
     assert mean.shape == grid.shape and np.allclose(mean.origin, grid.origin)
     np.testing.assert_allclose(mean.values, (each[0].values + each[1].values) / 2, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_shared_neighbour_pass_gives_each_members_own_grid(dtype):
+    # one pass over the point–atom pairs for all members, each with its own radial basis
+    # (float32 interpolates each member's radial table); small chunks cross plane blocks
+    grid = DensityGrid(gold_slab(), np.zeros((8, 8, 30)))
+    trio = members("response")
+    assert not torch.equal(trio[0].representation.features.radial_centers,
+                           trio[1].representation.features.radial_centers)
+    shared = predict_member_grids(CommitteeModel(trio), grid, field=FIELD, chunk_size=500, dtype=dtype)
+    for member, values in zip(trio, shared):
+        alone = predict_grid(member, grid, field=FIELD, dtype=dtype).values
+        np.testing.assert_allclose(values, alone, rtol=1e-5 if dtype == torch.float32 else 1e-12, atol=1e-9)
 
 
 def test_round_trip_keeps_every_member(tmp_path):
