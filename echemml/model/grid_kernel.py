@@ -227,8 +227,8 @@ def grid_neighbour_sums(
     single_state = coefficients.ndim == 2
     if single_state:
         coefficients, field_sums = coefficients[None], field_sums[None]
-    centers = np.asarray(centers, dtype=np.float64)
-    widths = np.asarray(widths, dtype=np.float64)
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    widths = np.ascontiguousarray(widths, dtype=np.float64)
     if centers.ndim == 2:
         centers, widths = centers[None], widths[None]
     if state_groups is None:
@@ -243,8 +243,6 @@ def grid_neighbour_sums(
     half_width = np.ceil(cutoff * np.linalg.norm(inverse, axis=0)).astype(np.int64)
     sums = np.empty((len(coefficients), n_points, len(sqrt_weights), coefficients.shape[2]), dtype=dtype)
     counts = np.zeros(n_points, dtype=np.int32)
-    centers = np.ascontiguousarray(centers)
-    widths = np.ascontiguousarray(widths)
     if table_step > 0:
         table = np.stack([radial_table(c, w, cutoff, table_step) for c, w in zip(centers, widths)])
     else:

@@ -185,12 +185,12 @@ def predict_member_grids(
         field_sums = np.concatenate([member.field_sums for member in states])
         state_groups = np.concatenate([np.full(len(member.coefficients), g) for g, member in enumerate(states)])
         state_slices = np.cumsum([0] + [len(member.coefficients) for member in states])
+        radial_centers = np.stack([member.radial_centers for member in states])
+        radial_widths = np.stack([member.radial_widths for member in states])
         for i0 in range(0, nx, planes_per_chunk):
             i1 = min(nx, i0 + planes_per_chunk)
             sums, counts = grid_neighbour_sums(
-                image_positions, atom_index, states[0].species, coefficients,
-                np.stack([member.radial_centers for member in states]),
-                np.stack([member.radial_widths for member in states]), cutoff,
+                image_positions, atom_index, states[0].species, coefficients, radial_centers, radial_widths, cutoff,
                 grid.origin, grid.voxel, grid.shape, (i0, i1), angular.exponents.numpy(),
                 angular.sqrt_weights.numpy(), field_sums, dtype=numpy_dtype,
                 table_step=RADIAL_TABLE_STEP if dtype == torch.float32 else 0.0, state_groups=state_groups,
