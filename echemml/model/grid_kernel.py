@@ -184,6 +184,18 @@ def radial_table(centers: np.ndarray, widths: np.ndarray, cutoff: float, step: f
     return table
 
 
+def radial_tables(centers: np.ndarray, widths: np.ndarray, cutoff: float, step: float, dtype: type) -> np.ndarray:
+    """:func:`radial_table` of each model's radial basis, (G, n_species, n, K) in ``dtype``.
+
+    ``centers`` and ``widths`` are (G, n_species, K) Å, or (n_species, K) for one
+    model. ``dtype`` is the one floating-point type of the kernel's pair loop, so
+    that it vectorizes.
+    """
+    centers = np.asarray(centers, dtype=np.float64).reshape(-1, *np.shape(centers)[-2:])
+    widths = np.asarray(widths, dtype=np.float64).reshape(centers.shape)
+    return np.stack([radial_table(c, w, cutoff, step) for c, w in zip(centers, widths)]).astype(dtype)
+
+
 def grid_neighbour_sums(
     image_positions: np.ndarray,
     image_atoms: np.ndarray,
@@ -202,6 +214,7 @@ def grid_neighbour_sums(
     dtype: type = np.float64,
     table_step: float = 0.0,
     state_groups: np.ndarray | None = None,
+    table: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Neighbour sums S (P, A, K) and neighbour counts (P,) of the grid planes i0 ≤ i < i1.
 
@@ -219,8 +232,9 @@ def grid_neighbour_sums(
     ``state_groups`` (S,) says which basis each state uses (default: all the first).
     Sums are accumulated and returned in ``dtype`` (float32 halves the memory
     traffic of full-grid prediction). With ``table_step`` > 0 (Å) the radial
-    functions are interpolated in a table of that spacing (:func:`radial_table`)
-    instead of evaluated exactly.
+    functions are interpolated in a table of that spacing (:func:`radial_tables`)
+    instead of evaluated exactly; a caller that sums a grid chunk by chunk makes
+    that ``table`` once and passes it to every chunk.
     """
     coefficients = np.asarray(coefficients, dtype=np.float64)
     field_sums = np.asarray(field_sums, dtype=np.float64)
@@ -243,12 +257,10 @@ def grid_neighbour_sums(
     half_width = np.ceil(cutoff * np.linalg.norm(inverse, axis=0)).astype(np.int64)
     sums = np.empty((len(coefficients), n_points, len(sqrt_weights), coefficients.shape[2]), dtype=dtype)
     counts = np.zeros(n_points, dtype=np.int32)
-    if table_step > 0:
-        table = np.stack([radial_table(c, w, cutoff, table_step) for c, w in zip(centers, widths)])
-    else:
-        table = np.zeros((1, 1, 1, 1))
-    # one floating-point type in the pair loop, so that it vectorizes
-    table = table.astype(dtype)
+    if table_step <= 0:
+        table = np.zeros((1, 1, 1, 1), dtype=dtype)
+    elif table is None:
+        table = radial_tables(centers, widths, cutoff, table_step, dtype)
     # c[s, atom, a·K + k] = c[s, atom, k]: the kernel's flat (angular, radial) layout
     tiled_coefficients = np.tile(coefficients, (1, 1, len(sqrt_weights)))
     _accumulate_sums(

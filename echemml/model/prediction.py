@@ -19,7 +19,7 @@ import torch
 from ..grid import DensityGrid
 from ..neighbors import atom_images_near, grid_corners, point_atom_pairs
 from .committee import CommitteeModel
-from .grid_kernel import gram_terms, grid_neighbour_sums
+from .grid_kernel import gram_terms, grid_neighbour_sums, radial_tables
 from .heads import EnergyModel, FireannModel, GhostPointModel
 from .inputs import AtomGraph
 
@@ -187,13 +187,15 @@ def predict_member_grids(
         state_slices = np.cumsum([0] + [len(member.coefficients) for member in states])
         radial_centers = np.stack([member.radial_centers for member in states])
         radial_widths = np.stack([member.radial_widths for member in states])
+        table_step = RADIAL_TABLE_STEP if dtype == torch.float32 else 0.0
+        table = radial_tables(radial_centers, radial_widths, cutoff, table_step, numpy_dtype) if table_step else None
         for i0 in range(0, nx, planes_per_chunk):
             i1 = min(nx, i0 + planes_per_chunk)
             sums, counts = grid_neighbour_sums(
                 image_positions, atom_index, states[0].species, coefficients, radial_centers, radial_widths, cutoff,
                 grid.origin, grid.voxel, grid.shape, (i0, i1), angular.exponents.numpy(),
                 angular.sqrt_weights.numpy(), field_sums, dtype=numpy_dtype,
-                table_step=RADIAL_TABLE_STEP if dtype == torch.float32 else 0.0, state_groups=state_groups,
+                table_step=table_step, state_groups=state_groups, table=table,
             )
             occupied = np.flatnonzero(counts)
             if len(occupied) == 0:

@@ -65,3 +65,30 @@ def test_radial_table_holds_no_float32_subnormals():
     centers = np.linspace(0.5, 6.0, 12)[None]  # Å, as the Au response model spreads them
     table = radial_table(centers, np.full_like(centers, 0.25), 6.0, 1e-3).astype(np.float32)
     assert table[table != 0].min() >= RADIAL_FLOOR  # unfloored, the tails go down to 1e-45
+
+
+def test_a_radial_table_made_once_gives_the_sums_of_one_made_per_call():
+    """Prediction tabulates the radial basis once per grid and hands it to every chunk."""
+    from echemml.model.grid_kernel import radial_tables
+
+    atoms = molecule("H2O")
+    torch.manual_seed(0)
+    model = build_model(preset_config("qm9", species=[1, 8]), "density").double()
+    features = model.representation.features
+    grid = uniform_grid(atoms, 0.3, 2.0)
+    with torch.no_grad():
+        states = model.atom_context(AtomGraph.from_atoms(atoms, model.species, model.cutoff, None, torch.float64))[0]
+    atom_index, _, positions = atom_images_near(atoms, grid_corners(grid.origin, grid.voxel, grid.shape), model.cutoff)
+    centers, widths = features.radial_centers.detach().numpy(), features.radial_widths.detach().numpy()
+
+    def sums(table):
+        return grid_neighbour_sums(
+            positions, atom_index, states.species.numpy(), states.coefficients.numpy(), centers, widths, model.cutoff,
+            grid.origin, grid.voxel, grid.shape, (2, 6), features.angular.exponents.numpy(),
+            features.angular.sqrt_weights.numpy(), np.zeros((len(features.angular.sqrt_weights), centers.shape[1])),
+            dtype=np.float32, table_step=1e-3, table=table,
+        )[0]
+
+    made_once = radial_tables(centers, widths, model.cutoff, 1e-3, np.float32)
+    assert made_once.shape[:2] == (1, 2) and made_once.dtype == np.float32
+    np.testing.assert_array_equal(sums(made_once), sums(None))
