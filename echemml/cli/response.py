@@ -18,12 +18,13 @@ import json
 
 from ..errors import EchemmlError
 from ..io import write_density
-from .predict import read_input
+from .predict import add_threads_option, read_input, use_threads
 
 
 def run(args: argparse.Namespace) -> int:
     from ..model import load_model, predict_slab_response
 
+    use_threads(args.threads)
     model = load_model(args.model)
     if model.head != "response":
         raise EchemmlError(f"{args.model}: a {model.head} model; `echemml response` needs a response model")
@@ -79,4 +80,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", metavar="DN.cube", help="write the predicted Δn")
     parser.add_argument("--plot", metavar="PNG", help="planar-averaged Δn and its ESP (Fig. 6)")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    add_threads_option(parser)
     parser.set_defaults(func=run)

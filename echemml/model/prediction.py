@@ -10,9 +10,11 @@ whatever the grid's size. Points with no atom within the cutoff get exactly 0
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 import ase
+import numba
 import numpy as np
 import torch
 
@@ -175,7 +177,7 @@ def predict_member_grids(
     values = [np.zeros(grid.npoints, dtype=numpy_dtype) for _ in members]  # no atom within the cutoff: 0
     cutoff = first.cutoff
     angular = first.representation.features.angular
-    with torch.no_grad():
+    with torch.no_grad(), kernels_on_torch_threads():
         graph = AtomGraph.from_atoms(atoms, first.species, cutoff, field, dtype)
         states = [_MemberStates(member, graph, device) for member in members]
         atom_index, _, image_positions = atom_images_near(
@@ -204,6 +206,25 @@ def predict_member_grids(
                 member_sums = sums[state_slices[g] : state_slices[g + 1]]
                 values[g][i0 * plane + occupied] = member.values(member_sums, occupied, numpy_dtype)
     return [member_values.reshape(grid.shape) for member_values in values]
+
+
+@contextmanager
+def kernels_on_torch_threads() -> Iterator[None]:
+    """Runs the grid kernels on torch's thread count, and leaves torch's count as it was.
+
+    numba's OpenMP layer sets OpenMP's thread count to numba's own (NUMBA_NUM_THREADS,
+    by default the core count) whenever a parallel kernel starts, and torch's CPU
+    operations read that same count: without this, one grid prediction would undo a
+    caller's ``torch.set_num_threads(1)`` for everything that runs after it.
+    """
+    threads = torch.get_num_threads()
+    numba_threads = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(numba_threads)
+        torch.set_num_threads(threads)
 
 
 class _MemberStates:
