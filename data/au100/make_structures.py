@@ -12,9 +12,9 @@ MT-safe set adds six more rattled copies of the 4-, 5- and 6-layer slabs
 and two rattled 8-layer slabs (train_L8_0, train_L8_1; vacuum 14.4 Å per side).
 Held out: two more rattled 4-layer slabs, two rattled 3-layer slabs, one
 7-layer slab and, in the MT-safe set, one 9-layer slab (test_L9_0, vacuum
-15.5 Å per side). The shipped model trains on 4-, 5-, 6- and 8-layer slabs,
-so it never sees 3 layers (thinner than any it trains on), 9 (thicker) nor 7
-(between two it does).
+15.5 Å per side). The shipped model trains on 3-, 4-, 5-, 6- and 8-layer slabs,
+so it never sees 9 layers (thicker than any it trains on) nor 7 (between two it
+does).
 
     python data/au100/make_structures.py      # writes structures/*.xyz and structures_mt/*.xyz
 

@@ -1,7 +1,8 @@
 """The shipped au100-response model: a neutral Δn, odd in the field, and CP2K's charge transfer.
 
 Reference: the CP2K fixture slab (tests/data/cp2k_au100, an unrattled 2×2×3 Au(100)
-slab that training never saw) moves 0.1925 e across its middle plane in
+slab with 8 Å of vacuum, a geometry training never saw: the training slabs are rattled
+and have the MT-safe vacuum of data/au100/structures_mt) moves 0.1925 e across its middle plane in
 E_z = −1 V/Å (tests/analysis/test_cp2k_au_response.py).
 """
 
@@ -67,10 +68,10 @@ def test_charge_transfer_matches_cp2k_on_an_unseen_slab(responses):
 
 
 def test_training_recipe_selects_the_release_slabs():
-    """data/au100/fit_response.yaml picks the 29 slabs × 2 fields the shipped members trained on
-    (4, 5, 6 and 8 layers), however many slabs the store gains later (its card lists them)."""
+    """data/au100/fit_response.yaml picks the 35 slabs × 2 fields the shipped members trained on
+    (3, 4, 5, 6 and 8 layers), however many slabs the store gains later (its card lists them)."""
     fit = load_config(REPOSITORY / "data" / "au100" / "fit_response.yaml").fit
     with CandidateStore(REPOSITORY / fit.candidates) as store:
         chosen = [candidates.name for candidates in store_candidates(store, fit.names, "response")]
-    assert len(chosen) == 58
-    assert {name.rsplit("_", 2)[0] for name in chosen} == {"train_L4", "train_L5", "train_L6", "train_L8"}
+    assert len(chosen) == 70
+    assert {name.rsplit("_", 2)[0] for name in chosen} == {"train_L3", "train_L4", "train_L5", "train_L6", "train_L8"}
