@@ -27,3 +27,13 @@ def pyscf_water():
     from echemml.dft.pyscf import PySCFSettings, run_pyscf
 
     return run_pyscf(molecule("H2O"), settings=PySCFSettings(spacing=0.15, margin=3.5))
+
+
+@pytest.fixture
+def torch_threads():
+    """Restores torch's intra-op thread count after a test that sets it."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)

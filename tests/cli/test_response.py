@@ -79,16 +79,8 @@ def test_structure_input_gets_a_grid_spanning_the_slab_cell(response_model, tmp_
     assert np.isfinite(result["transfer_e"])
 
 
-@pytest.fixture
-def torch_threads():
-    """Torch at 2 threads during the test, and its own count restored after it."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_threads_option_sets_torchs_thread_count(response_model, torch_threads, capsys):
+    torch.set_num_threads(2)
     assert main(["response", str(response_model), str(AU / "au100_field0.cube.gz"), "--field", *FIELD,
                  "--json", "--threads", "1"]) == 0
     assert torch.get_num_threads() == 1

@@ -8,7 +8,13 @@ from ase.build import fcc100, molecule
 
 from echemml.grid import uniform_grid
 from echemml.model import build_model, preset_config
-from echemml.model.grid_kernel import gram_terms, grid_neighbour_sums
+from echemml.model.grid_kernel import (
+    RADIAL_FLOOR,
+    gram_terms,
+    grid_neighbour_sums,
+    radial_table,
+    radial_tables,
+)
 from echemml.model.inputs import AtomGraph
 from echemml.neighbors import atom_images_near, grid_atom_pairs, grid_corners
 
@@ -60,8 +66,6 @@ def test_kernel_gram_terms_equal_torch_gram_terms():
 
 def test_radial_table_holds_no_float32_subnormals():
     """Gaussian tails are floored to 0: subnormal floats would put the kernel on the CPU's slow path."""
-    from echemml.model.grid_kernel import RADIAL_FLOOR, radial_table
-
     centers = np.linspace(0.5, 6.0, 12)[None]  # Å, as the Au response model spreads them
     table = radial_table(centers, np.full_like(centers, 0.25), 6.0, 1e-3).astype(np.float32)
     assert table[table != 0].min() >= RADIAL_FLOOR  # unfloored, the tails go down to 1e-45
@@ -69,8 +73,6 @@ def test_radial_table_holds_no_float32_subnormals():
 
 def test_a_radial_table_made_once_gives_the_sums_of_one_made_per_call():
     """Prediction tabulates the radial basis once per grid and hands it to every chunk."""
-    from echemml.model.grid_kernel import radial_tables
-
     atoms = molecule("H2O")
     torch.manual_seed(0)
     model = build_model(preset_config("qm9", species=[1, 8]), "density").double()

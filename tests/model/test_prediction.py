@@ -59,15 +59,11 @@ def test_points_far_from_atoms_are_exactly_zero(model):
     assert values[0, 0, 0] == 0.0
 
 
-def test_grid_prediction_keeps_the_callers_torch_thread_count(model):
+def test_grid_prediction_keeps_the_callers_torch_thread_count(model, torch_threads):
     """numba's OpenMP kernels would otherwise reset it to numba's count (the core count)."""
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)
-        predict_grid(model, slab_grid(), field=FIELD)
-        assert torch.get_num_threads() == 1
-    finally:
-        torch.set_num_threads(threads)
+    torch.set_num_threads(1)
+    predict_grid(model, slab_grid(), field=FIELD)
+    assert torch.get_num_threads() == 1
 
 
 def test_energy_model_refuses_grids():
