@@ -31,7 +31,7 @@ from echemml.dft.pyscf import PySCFSettings, run_pyscf
 from echemml.grid import DensityGrid
 from echemml.model import build_model, preset_config
 from echemml.qm9 import load_qm9
-from echemml.sampler import SamplerSettings, sample_grid
+from echemml.sampling.driver import SamplerSettings, sample_grid
 
 HERE = Path(__file__).parent
 

@@ -2,7 +2,7 @@
 
 Sign conventions: electrons are negative, so the charge density of an electron
 density n (e/Å³) is ρ = −n. Poisson's equation ∇²φ = −ρ/ε0 with
-ε0 = 0.0055263494 e/(V·Å) gives φ in V for ρ in e/Å³.
+ε0 = 0.0055263 e/(V·Å) (:data:`echemml.units.EPSILON_0`) gives φ in V for ρ in e/Å³.
 
 - :func:`esp_periodic`: 3D FFT Poisson for a grid spanning a periodic cell (any
   triclinic cell); the k = 0 term is dropped (the cell is neutralised by a
@@ -22,8 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..grid import DensityGrid
-
-EPSILON_0 = 0.0055263494  # vacuum permittivity, e/(V·Å)
+from ..units import EPSILON_0
 
 
 def _reciprocal_k_squared(grid: DensityGrid) -> np.ndarray:

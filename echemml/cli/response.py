@@ -22,7 +22,8 @@ from .predict import add_threads_option, read_input, use_threads
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..model import load_model, predict_slab_response
+    from ..model import load_model
+    from ..workflows import predict_slab_response
 
     use_threads(args.threads)
     model = load_model(args.model)

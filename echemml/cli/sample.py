@@ -17,7 +17,7 @@ from tqdm import tqdm
 from ..errors import EchemmlError
 from ..io.candidates import CandidateStore
 from ..io.samples import SampleSet
-from ..sampler import METHODS, SamplerSettings, Source, sample_configurations, sources_from_paths
+from ..sampling.driver import METHODS, SamplerSettings, Source, sample_configurations, sources_from_paths
 
 DEFAULT_SPECIES = {"qm9": (1, 6, 7, 8, 9), "h2o-pt": (1, 8, 78), "au-response": (79,)}
 
@@ -26,11 +26,11 @@ def feature_model(args: argparse.Namespace):
     """The model whose ghost-point features LIFS screens: --model, or a fresh --preset one."""
     import torch
 
-    from ..model import CommitteeModel, build_model, load_model, preset_config
+    from ..model import build_model, load_model, preset_config
 
     if args.model:
         model = load_model(args.model)
-        if isinstance(model, CommitteeModel):
+        if len(model.members) > 1:
             raise EchemmlError(f"{args.model}: a committee has no features of its own; give one of its members")
         return model
     species = args.species or DEFAULT_SPECIES.get(args.preset)

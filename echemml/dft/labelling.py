@@ -128,7 +128,7 @@ def label_molecule(named: tuple[str, ase.Atoms], job: LabelJob) -> MoleculeLabel
             attrs={
                 "code": "pyscf",
                 "settings": json.dumps(result.parameters),
-                "energy_eV": result.energy,
+                "energy": result.energy,
                 "n_valence": result.n_valence,
                 "electrons_on_grid": result.grid.integral(),
                 "scf_seconds": result.timings.get("scf"),

@@ -17,7 +17,7 @@ Layout::
     /                   attrs: format="echemml-candidates", version, units (JSON)
     /configs/<name>/    attrs: numbers, positions [Å], cell [Å], pbc, field [V/Å], forces [eV/Å],
                                origin [Å], voxel [Å], shape, code, ts_sigma, n_valence,
-                               energy_eV, electrons_on_grid, complete
+                               energy [eV], electrons_on_grid, complete
         random_order (int32), random_values (float32, e/Å³)
         ts_order (int32), ts_values (float32, e/Å³)
 
@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import ase
 import numpy as np
 
+from .. import keys
 from ..grid import DensityGrid
 from ..sampling import random_sampling, targeted_order
 from .hdf5_store import HDF5Store
@@ -39,7 +40,8 @@ from .hdf5_store import HDF5Store
 FORMAT_NAME = "echemml-candidates"
 FORMAT_VERSION = 1
 _SMALL_ARRAYS = ("numbers", "positions", "cell", "pbc", "field", "origin", "voxel", "shape", "forces")
-UNITS = {"positions": "Å", "density": "e/Å³", "energy": "eV", "forces": "eV/Å", "field": "V/Å"}
+UNITS = keys.units(keys.POSITIONS, keys.DENSITY, keys.ENERGY, keys.FORCES, keys.FIELD)
+_RENAMED_ATTRS = {"energy_eV": keys.ENERGY}  # stores written before the names were unified
 
 
 @dataclass
@@ -54,7 +56,7 @@ class Candidates:
         random_order, random_values: flat indices in random order and n there (e/Å³).
         ts_order, ts_values: flat indices in TS order and n there (e/Å³).
         field: applied field, V/Å.
-        attrs: energy_eV, n_valence, electrons_on_grid, ts_sigma, source, code.
+        attrs: energy (eV), n_valence, electrons_on_grid, ts_sigma, source, code.
         forces: (natoms, 3) eV/Å or None.
     """
 
@@ -126,7 +128,8 @@ class CandidateStore(HDF5Store):
 
     def __getitem__(self, name: str) -> Candidates:
         group = self._configs[name]
-        attrs = {key: (value.item() if isinstance(value, np.generic) else value) for key, value in group.attrs.items()}
+        attrs = {_RENAMED_ATTRS.get(key, key): (value.item() if isinstance(value, np.generic) else value)
+                 for key, value in group.attrs.items()}
         attrs.pop("complete", None)
         small = {key: attrs.pop(key, None) for key in _SMALL_ARRAYS}
         atoms = ase.Atoms(numbers=small["numbers"], positions=small["positions"], cell=small["cell"], pbc=small["pbc"])

@@ -32,12 +32,13 @@ import ase
 import h5py
 import numpy as np
 
+from .. import keys
 from ..errors import InputFileError
 from .hdf5_store import HDF5Store
 
 FORMAT_NAME = "echemml-samples"
 FORMAT_VERSION = 1
-UNITS = {"positions": "Å", "cell": "Å", "field": "V/Å", "points": "Å", "targets": "e/Å³"}
+UNITS = keys.units(keys.POSITIONS, keys.CELL, keys.FIELD, keys.POINTS, keys.TARGETS)
 TARGET_KINDS = ("density", "response")
 
 

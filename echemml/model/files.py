@@ -7,7 +7,7 @@ Keys:
     hyperparameters FireannConfig.to_dict(): species, cutoff, K, L, T, NN widths
     species         atomic numbers (also inside hyperparameters; kept for readers)
     cutoff          rc, Å
-    units           {"length": "Å", "density": "e/Å³", "field": "V/Å", "energy": "eV"}
+    units           {"length": "Å", "density": "e/Å³", "field": "V/Å", "energy": "eV"} (:mod:`echemml.keys`)
     state_dict      the weights (and target scaling buffers) of a single model
     committee       instead of state_dict, a committee's list of member weights
                     (see :mod:`echemml.model.committee`)
@@ -19,19 +19,22 @@ MODEL names a file path or a shipped model (see :mod:`echemml.pretrained`).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from .. import keys
 from ..errors import EchemmlError, InputFileError
+from ..io.tagged_files import load_tagged_file
 from .committee import CommitteeModel
 from .fireann import FireannConfig
 from .heads import HEADS, FireannModel
 
 FORMAT = "echemml-fireann"
 FORMAT_VERSION = 2  # 2: heads subtract the empty-point readout, no target mean
-UNITS = {"length": "Å", "density": "e/Å³", "field": "V/Å", "energy": "eV"}
+UNITS = keys.units(keys.LENGTH, keys.DENSITY, keys.FIELD, keys.ENERGY)
 
 
 def _weights(model: nn.Module) -> dict:
@@ -43,8 +46,8 @@ def save_model(model: FireannModel | CommitteeModel, path: str | os.PathLike, me
 
     Weights stay in the model's dtype (float32 unless the model is float64).
     """
-    weights = ({"committee": [_weights(member) for member in model.members]}
-               if isinstance(model, CommitteeModel) else {"state_dict": _weights(model)})
+    members = [_weights(member) for member in model.members]
+    weights = {"committee": members} if len(members) > 1 else {"state_dict": members[0]}
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -60,27 +63,6 @@ def save_model(model: FireannModel | CommitteeModel, path: str | os.PathLike, me
     temporary = path.with_name(path.name + ".tmp")
     torch.save(payload, temporary)
     os.replace(temporary, path)
-
-
-def load_tagged_file(
-    path: Path, format_name: str, format_version: int, what: str, advice: str = ""
-) -> dict:
-    """A dict that echemml saved with torch.save under ``format``/``format_version`` tags.
-
-    Garbage, a foreign file or another format version raise InputFileError naming
-    ``path`` and saying which (``what`` names the kind of file in the message).
-    """
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds for garbage
-        raise InputFileError(path, f"corrupt or not an echemml {what} ({exc.__class__.__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") != format_name:
-        raise InputFileError(path, f"not an echemml {what}")
-    version = payload.get("format_version")
-    if version != format_version:
-        message = f"{what} format version {version}; this echemml reads version {format_version}"
-        raise InputFileError(path, f"{message}; {advice}" if advice else message)
-    return payload
 
 
 def load_model(name_or_path: str | os.PathLike) -> FireannModel | CommitteeModel:
@@ -127,11 +109,27 @@ def model_summary(model: FireannModel | CommitteeModel) -> str:
 
     c = model.config
     elements = "".join(chemical_symbols[z] for z in c.species)
-    committee = f", committee of {len(model.members)}" if isinstance(model, CommitteeModel) else ""
+    committee = f", committee of {len(model.members)}" if len(model.members) > 1 else ""
     return (
         f"FIREANN {model.head} model [{elements}], rc {c.cutoff} Å, K {c.n_radial}, L {c.max_l}, "
         f"T {c.n_iterations}, {c.n_features} features{committee}"
     )
 
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "UNITS", "save_model", "load_model", "model_summary"]
+def committee_from_files(paths: Sequence[str], metadata: dict | None = None) -> CommitteeModel:
+    """A committee of the single models in ``paths`` (files or shipped names).
+
+    The committee's metadata records each member's source and metadata under
+    ``members``, plus ``metadata``.
+    """
+    members = [load_model(path) for path in paths]
+    for path, member in zip(paths, members):
+        if len(member.members) > 1:
+            raise EchemmlError(f"{path}: already a committee; give its single-model members instead")
+    committee = CommitteeModel(members)
+    committee.metadata = {**(metadata or {}),
+                          "members": [{"source": str(path), **member.metadata} for path, member in zip(paths, members)]}
+    return committee
+
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "UNITS", "committee_from_files", "save_model", "load_model", "model_summary"]

@@ -13,6 +13,12 @@ atoms, in the vacuum that targeted sampling never shows the model.
   (eV/Å) and, for periodic cells, stress (eV/Å³, ASE's sign: (1/V) ∂E/∂strain)
   by autograd; the field is an input tensor.
 
+Every model, a committee included (:mod:`echemml.model.committee`), has one
+interface: ``forward(batch)`` takes a batch dict and returns a dict, both keyed by
+:mod:`echemml.keys` (a ghost-point head returns its ``output_key``, 'density' or
+'response'; the energy head 'energy', 'forces' and 'stress'); ``members`` lists the
+single models whose values it averages (a single model is its own only member).
+
 Ghost-point heads split their work into :meth:`GhostPointModel.atom_context`
 (once per structure) and :meth:`GhostPointModel.evaluate_points` (per chunk of
 points), which is what full-grid prediction streams.
@@ -20,20 +26,46 @@ points), which is what full-grid prediction streams.
 
 from __future__ import annotations
 
+import copy
 from typing import ClassVar
 
 import torch
 from torch import nn
 
+from .. import keys
 from .fireann import AtomStates, FireannConfig, FireannRepresentation
-from .inputs import AtomGraph, GhostPoints
+from .inputs import AtomGraph, Batch, GhostPoints
 from .nets import ResidualMLP, SpeciesMLP
 
 
 class ConfiguredModel:
-    """What a model's hyperparameters say, for anything with a ``config`` (FireannConfig)."""
+    """What every model offers besides ``forward``: its hyperparameters (``config``) and dtype copies."""
 
     config: FireannConfig
+    head: str
+
+    @property
+    def output_key(self) -> str:
+        """The key (:mod:`echemml.keys`) of the quantity the head predicts; the head's name."""
+        return self.head
+
+    def in_dtype(self, dtype: torch.dtype) -> ConfiguredModel:
+        """This model in eval mode with its weights in ``dtype``.
+
+        Itself when the weights already are; otherwise a converted copy, made once and
+        reused for as long as this model's weights (and buffers) are unchanged.
+        """
+        if next(self.parameters()).dtype == dtype:
+            return self.eval()
+        converted = self.__dict__.setdefault("_converted", {})
+        version = sum(tensor._version for tensor in (*self.parameters(), *self.buffers()))
+        if dtype not in converted or converted[dtype][0] != version:
+            del self.__dict__["_converted"]  # the copy carries no copies of its own
+            try:
+                converted[dtype] = (version, copy.deepcopy(self).to(dtype))
+            finally:
+                self.__dict__["_converted"] = converted
+        return converted[dtype][1].eval()
 
     @property
     def cutoff(self) -> float:
@@ -57,11 +89,16 @@ class FireannModel(ConfiguredModel, nn.Module):
         self.config = config
         self.representation = FireannRepresentation(config)
 
+    @property
+    def members(self) -> tuple[FireannModel]:
+        """The single models this model averages: itself."""
+        return (self,)
+
 
 class GhostPointModel(FireannModel):
     """A head that reads ghost grid points: one scalar per point from ρ of the point."""
 
-    output_unit = "e/Å³"
+    output_unit = keys.QUANTITIES[keys.DENSITY].unit
 
     def __init__(self, config: FireannConfig, target_std: float = 1.0):
         super().__init__(config)
@@ -119,19 +156,21 @@ class GhostPointModel(FireannModel):
         empties = self.empty_readouts(context, n_points, point_structure)
         return self.combine([value - empty for value, empty in zip(readouts, empties)])
 
-    def forward(self, graph: AtomGraph, ghosts: GhostPoints) -> torch.Tensor:
-        """Values at the ghost points, e/Å³, (P,)."""
+    def forward(self, batch: Batch) -> Batch:
+        """``{output_key: values at the batch's ghost points (P,), e/Å³}``."""
+        graph, ghosts = AtomGraph.from_batch(batch), GhostPoints.from_batch(batch)
         context = self.atom_context(graph)
-        return self.evaluate_points(
+        values = self.evaluate_points(
             context, ghosts.pair_vectors(graph), ghosts.point_index, ghosts.atom_index,
             ghosts.n_points, ghosts.structure,
         )
+        return {self.output_key: values}
 
 
 class DensityModel(GhostPointModel):
     """Electron density n(r) in the structure's field, e/Å³."""
 
-    head = "density"
+    head = keys.DENSITY
 
     def atom_context(self, graph: AtomGraph) -> list[AtomStates]:
         return [self.representation.atom_states(graph)]
@@ -144,7 +183,7 @@ class DensityModel(GhostPointModel):
 class ResponseModel(GhostPointModel):
     """Density response Δn(r; ε) = n_ε(r) − n_0(r), e/Å³; exactly zero at ε = 0."""
 
-    head = "response"
+    head = keys.RESPONSE
 
     def __init__(self, config: FireannConfig, target_std: float = 1.0):
         super().__init__(config, target_std)
@@ -166,8 +205,8 @@ class ResponseModel(GhostPointModel):
 class EnergyModel(FireannModel):
     """Energy as a sum of atomic energies, eV; forces and stress by autograd."""
 
-    head = "energy"
-    output_unit = "eV"
+    head = keys.ENERGY
+    output_unit = keys.QUANTITIES[keys.ENERGY].unit
 
     def __init__(self, config: FireannConfig, energy_std: float = 1.0):
         super().__init__(config)
@@ -182,14 +221,13 @@ class EnergyModel(FireannModel):
         readout = self.readout(states.features, graph.species).squeeze(-1)
         return self.atomic_energies.to(readout.dtype)[graph.species] + self.energy_std.to(readout.dtype) * readout
 
-    def forward(
-        self, graph: AtomGraph, compute_forces: bool = True, compute_stress: bool = False
-    ) -> dict[str, torch.Tensor]:
+    def forward(self, batch: Batch, compute_forces: bool = True, compute_stress: bool = False) -> Batch:
         """{'energy': (B,) eV, 'forces': (N, 3) eV/Å, 'stress': (B, 3, 3) eV/Å³} as asked.
 
         Stress is (1/V) ∂E/∂ε for a symmetric strain ε of positions and cell
         (ASE's convention); ask for it only for periodic cells.
         """
+        graph = AtomGraph.from_batch(batch)
         positions = graph.positions
         cells = graph.cells
         strain = None
@@ -206,16 +244,16 @@ class EnergyModel(FireannModel):
         )
         atom_energy = self.atomic_energies_of(strained, strained.pair_vectors())
         energy = torch.zeros(graph.n_structures, dtype=atom_energy.dtype).index_add(0, graph.structure, atom_energy)
-        results = {"energy": energy}
+        results = {keys.ENERGY: energy}
         inputs = ([positions] if compute_forces else []) + ([strain] if compute_stress else [])
         if inputs:
             grads = torch.autograd.grad(energy.sum(), inputs, create_graph=self.training, allow_unused=True)
             grads = [torch.zeros_like(x) if g is None else g for g, x in zip(grads, inputs)]
             if compute_forces:
-                results["forces"] = -grads[0]
+                results[keys.FORCES] = -grads[0]
             if compute_stress:
                 volume = torch.abs(torch.linalg.det(graph.cells))
-                results["stress"] = grads[-1] / volume[:, None, None]
+                results[keys.STRESS] = grads[-1] / volume[:, None, None]
         return results
 
 

@@ -3,6 +3,10 @@
 Built from numpy/ase with :mod:`echemml.neighbors`; positions in Å, fields in V/Å.
 Pair vectors are recomputed in torch from positions, shifts and cells so that
 forces and stress follow by autograd.
+
+A model's ``forward`` takes a batch dict keyed by :mod:`echemml.keys`
+(:func:`model_batch`); :class:`AtomGraph` and :class:`GhostPoints` are its typed
+views, which the network code works with.
 """
 
 from __future__ import annotations
@@ -15,8 +19,21 @@ import numpy as np
 import torch
 from ase.data import chemical_symbols
 
+from .. import keys
 from ..errors import EchemmlError
 from ..neighbors import PointPairs, atom_pairs
+
+Batch = dict[str, torch.Tensor]
+"""A model's input or output: tensors keyed by :mod:`echemml.keys`."""
+
+_GRAPH_KEYS = {
+    "species": keys.SPECIES, "positions": keys.POSITIONS, "cells": keys.CELL, "structure": keys.STRUCTURE,
+    "field": keys.FIELD, "centers": keys.EDGE_CENTERS, "neighbors": keys.EDGE_NEIGHBORS, "shifts": keys.EDGE_SHIFTS,
+}
+_GHOST_KEYS = {
+    "positions": keys.POINTS, "structure": keys.POINT_STRUCTURE, "point_index": keys.POINT_EDGE_POINTS,
+    "atom_index": keys.POINT_EDGE_ATOMS, "shifts": keys.POINT_EDGE_SHIFTS,
+}
 
 
 @dataclass
@@ -67,6 +84,15 @@ class AtomGraph:
     def to_device(self, device: torch.device | str) -> AtomGraph:
         """A copy with every tensor on ``device``."""
         return replace(self, **{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
+    def as_batch(self) -> Batch:
+        """These tensors keyed by :mod:`echemml.keys` (no copies)."""
+        return {key: getattr(self, name) for name, key in _GRAPH_KEYS.items()}
+
+    @classmethod
+    def from_batch(cls, batch: Batch) -> AtomGraph:
+        """The atoms of a batch dict (keys of :mod:`echemml.keys`)."""
+        return cls(**{name: batch[key] for name, key in _GRAPH_KEYS.items()})
 
     def to(self, dtype: torch.dtype) -> AtomGraph:
         """A copy with floating tensors in ``dtype``."""
@@ -126,6 +152,15 @@ class GhostPoints:
         """A copy with every tensor on ``device``."""
         return replace(self, **{f.name: getattr(self, f.name).to(device) for f in fields(self)})
 
+    def as_batch(self) -> Batch:
+        """These tensors keyed by :mod:`echemml.keys` (no copies)."""
+        return {key: getattr(self, name) for name, key in _GHOST_KEYS.items()}
+
+    @classmethod
+    def from_batch(cls, batch: Batch) -> GhostPoints:
+        """The ghost points of a batch dict (keys of :mod:`echemml.keys`)."""
+        return cls(**{name: batch[key] for name, key in _GHOST_KEYS.items()})
+
     def pair_vectors(self, graph: AtomGraph) -> torch.Tensor:
         """Atom image − point for every pair, (E, 3), Å."""
         cell_of_pair = graph.cells[self.structure[self.point_index]]
@@ -143,6 +178,11 @@ class GhostPoints:
             atom_index=torch.as_tensor(pairs.atoms),
             shifts=torch.as_tensor(pairs.shifts, dtype=dtype),
         )
+
+
+def model_batch(graph: AtomGraph, ghosts: GhostPoints | None = None) -> Batch:
+    """The batch dict a model's ``forward`` takes: the atoms and, for ghost-point heads, the points."""
+    return {**graph.as_batch(), **(ghosts.as_batch() if ghosts is not None else {})}
 
 
 def species_indices(numbers: np.ndarray, species: Sequence[int]) -> np.ndarray:

@@ -5,12 +5,16 @@ arrays or DensityGrid (Å, V/Å, e/Å³, eV). The atoms' message passing runs on
 per structure; grid points stream through in chunks, so memory stays bounded
 whatever the grid's size. Points with no atom within the cutoff get exactly 0
 (the models subtract the readout of such an empty point), on grids and at points alike.
+
+Every function takes a single model or a committee alike (a committee predicts its
+members' mean); a model used in another dtype than its own is converted once
+(:meth:`~echemml.model.heads.ConfiguredModel.in_dtype`).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import ase
@@ -18,29 +22,24 @@ import numba
 import numpy as np
 import torch
 
+from .. import keys
 from ..grid import DensityGrid
 from ..neighbors import atom_images_near, grid_corners, point_atom_pairs
 from .committee import CommitteeModel
 from .grid_kernel import gram_terms, grid_neighbour_sums, radial_tables
-from .heads import EnergyModel, FireannModel, GhostPointModel
-from .inputs import AtomGraph
+from .heads import FireannModel, GhostPointModel
+from .inputs import AtomGraph, model_batch
 
 DEFAULT_CHUNK_SIZE = 65_536  # grid points per chunk: a few hundred MB at most
 RADIAL_TABLE_STEP = 1e-3  # Å: float32 prediction interpolates the radial functions (error ~1e-7)
+GHOST_POINT_HEADS = (keys.DENSITY, keys.RESPONSE)
 
 
-def model_in_dtype(model: FireannModel, dtype: torch.dtype) -> FireannModel:
-    """The model in eval mode with parameters in ``dtype`` (a copy when the dtype changes)."""
-    current = next(model.parameters()).dtype
-    if current != dtype:
-        model = copy.deepcopy(model).to(dtype)
-    return model.eval()
-
-
-def _require_ghost_head(model: FireannModel) -> GhostPointModel:
-    if not isinstance(model, GhostPointModel):
+def ghost_point_members(model: FireannModel | CommitteeModel, dtype: torch.dtype) -> list[GhostPointModel]:
+    """The single density or response models whose mean ``model`` predicts, in eval mode and ``dtype``."""
+    if model.head not in GHOST_POINT_HEADS:
         raise TypeError(f"a {model.head} model predicts no grid values; use a density or response model")
-    return model
+    return list(model.in_dtype(dtype).members)
 
 
 def predict_points(
@@ -56,11 +55,22 @@ def predict_points(
     Returns an array of shape (n,) in float32 or float64 as ``dtype`` asks; a
     committee gives its members' mean.
     """
-    if isinstance(model, CommitteeModel):
-        total = sum(predict_points(member, atoms, points, field, chunk_size, dtype) for member in model.members)
-        return total / len(model.members)  # one member's values in memory at a time
-    model = model_in_dtype(_require_ghost_head(model), dtype)
     points = np.asarray(points, dtype=float).reshape(-1, 3)
+    members = ghost_point_members(model, dtype)
+    # one member's values in memory at a time; a single model's mean is its own values
+    total = sum(member_points(member, atoms, points, field, chunk_size, dtype) for member in members)
+    return total / len(members)
+
+
+def member_points(
+    model: GhostPointModel,
+    atoms: ase.Atoms,
+    points: np.ndarray,
+    field: Sequence[float] | np.ndarray | None,
+    chunk_size: int,
+    dtype: torch.dtype,
+) -> np.ndarray:
+    """One single model's values (e/Å³) at ``points`` (n, 3) Å; its message passing runs once."""
     result = np.zeros(len(points), dtype=_numpy_dtype(dtype))  # no atom within the cutoff: both heads are 0
     with torch.no_grad():
         graph = AtomGraph.from_atoms(atoms, model.species, model.cutoff, field, dtype)
@@ -82,48 +92,18 @@ def predict_points(
     return result
 
 
-def point_features(
-    model: FireannModel,
-    atoms: ase.Atoms,
-    points: np.ndarray,
-    field: Sequence[float] | np.ndarray | None = None,
-    dtype: torch.dtype = torch.float64,
-) -> np.ndarray:
-    """FI-EAD feature vectors ρ (n, M) of ghost points at Cartesian ``points`` (n, 3) Å.
+def mean_grid(model: FireannModel | CommitteeModel, grid: DensityGrid, member_values: Sequence[np.ndarray]) -> DensityGrid:
+    """``grid`` with the mean of the members' values (e/Å³), in their dtype; a single model's own values.
 
-    The features the model's readout sees (final message-passing stage, in
-    field ``field`` V/Å): what LIFS compares to pick linearly independent points.
+    The committee's sum is kept in float64.
     """
-    if isinstance(model, CommitteeModel):
-        raise TypeError("a committee has no features of its own; use one of its members")
-    model = model_in_dtype(model, dtype)
-    points = np.asarray(points, dtype=float).reshape(-1, 3)
-    representation = model.representation
-    with torch.no_grad():
-        graph = AtomGraph.from_atoms(atoms, model.species, model.cutoff, field, dtype)
-        states = representation.atom_states(graph)
-        pairs = point_atom_pairs(points, atoms, model.cutoff)
-        features = representation.ghost_features(
-            states,
-            torch.as_tensor(pairs.vectors, dtype=dtype),
-            torch.as_tensor(pairs.points),
-            torch.as_tensor(pairs.atoms),
-            len(points),
-        )
-    return features.numpy()
-
-
-def committee_mean(model: CommitteeModel, grid: DensityGrid, member_values: Iterable[np.ndarray]) -> DensityGrid:
-    """The committee's grid: the mean of its members' values on ``grid`` (e/Å³), in their dtype.
-
-    ``member_values`` may be a generator, so that one member's grid is in
-    memory at a time; the sum is kept in float64.
-    """
-    total = None
-    for values in member_values:
-        total = values.astype(np.float64) if total is None else total + values
-    result = grid.with_values((total / len(model.members)).astype(values.dtype))
-    result.metadata["model"] = f"echemml FIREANN {model.head}, mean of a committee of {len(model.members)}"
+    if len(member_values) == 1:
+        result = grid.with_values(member_values[0])
+        result.metadata["model"] = f"echemml FIREANN {model.head}"
+        return result
+    total = sum(values.astype(np.float64) for values in member_values)
+    result = grid.with_values((total / len(member_values)).astype(member_values[0].dtype))
+    result.metadata["model"] = f"echemml FIREANN {model.head}, mean of a committee of {len(member_values)}"
     return result
 
 
@@ -143,12 +123,7 @@ def predict_grid(
     Neighbour sums run in compiled CPU kernels; the readout network runs on
     ``device`` (e.g. "cuda"). A committee gives its members' mean.
     """
-    if isinstance(model, CommitteeModel):
-        return committee_mean(model, grid, predict_member_grids(model, grid, field, chunk_size, dtype, device))
-    (values,) = predict_member_grids(model, grid, field, chunk_size, dtype, device)
-    result = grid.with_values(values)
-    result.metadata["model"] = f"echemml FIREANN {model.head}"
-    return result
+    return mean_grid(model, grid, predict_member_grids(model, grid, field, chunk_size, dtype, device))
 
 
 def predict_member_grids(
@@ -166,8 +141,7 @@ def predict_member_grids(
     radial basis and orbital coefficients); only the Gram terms and readouts are
     per member. Chunks hold about ``chunk_size`` points per member.
     """
-    members = list(model.members) if isinstance(model, CommitteeModel) else [model]
-    members = [model_in_dtype(_require_ghost_head(member), dtype) for member in members]
+    members = ghost_point_members(model, dtype)
     numpy_dtype = _numpy_dtype(dtype)
     first = members[0]
     atoms = grid.atoms
@@ -282,7 +256,7 @@ class FusedGhostReadout:
 
 
 def predict_energy(
-    model: EnergyModel,
+    model: FireannModel | CommitteeModel,
     atoms: ase.Atoms,
     field: Sequence[float] | np.ndarray | None = None,
     stress: bool | None = None,
@@ -290,21 +264,25 @@ def predict_energy(
 ) -> dict[str, np.ndarray | float]:
     """Energy (eV), forces (N, 3) eV/Å and, for fully periodic cells, stress (3, 3) eV/Å³.
 
-    ``stress`` defaults to True when all three axes are periodic.
+    ``stress`` defaults to True when all three axes are periodic. A committee adds
+    its members' std of each (keys ``energy_std``, ``forces_std``, ``stress_std``).
     """
-    if not isinstance(model, EnergyModel):
+    if model.head != keys.ENERGY:
         raise TypeError(f"a {model.head} model predicts no energy; use an energy model")
-    model = model_in_dtype(model, dtype)
+    model = model.in_dtype(dtype)
     if stress is None:
         stress = bool(np.all(atoms.pbc))
     graph = AtomGraph.from_atoms(atoms, model.species, model.cutoff, field, dtype)
-    out = model(graph, compute_forces=True, compute_stress=stress)
-    result: dict[str, np.ndarray | float] = {
-        "energy": float(out["energy"][0].detach()),
-        "forces": out["forces"].detach().numpy(),
-    }
-    if stress:
-        result["stress"] = out["stress"][0].detach().numpy()
+    out = model(model_batch(graph), compute_forces=True, compute_stress=stress)
+    result: dict[str, np.ndarray | float] = {}
+    for key, value in out.items():
+        value = value.detach()
+        if key in (keys.ENERGY, keys.std_key(keys.ENERGY)):
+            result[key] = float(value[0])
+        elif key in (keys.STRESS, keys.std_key(keys.STRESS)):
+            result[key] = value[0].numpy()
+        else:
+            result[key] = value.numpy()
     return result
 
 

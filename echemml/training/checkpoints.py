@@ -28,7 +28,7 @@ import torch
 
 from ..errors import InputFileError
 from ..io.files import atomic_open
-from ..model.files import load_tagged_file
+from ..io.tagged_files import load_tagged_file
 
 FORMAT = "echemml-checkpoint"
 FORMAT_VERSION = 1

@@ -124,7 +124,7 @@ class FitSettings:
             (those whose labels match the head: densities, or responses Δn).
         names: shell patterns (fnmatch) of the store's configurations to use, e.g.
             ["train_*"]; empty = all.
-        sampler: :class:`echemml.sampler.SamplerSettings` keywords (method, ts_points,
+        sampler: :class:`echemml.sampling.driver.SamplerSettings` keywords (method, ts_points,
             ts_sigma, lifs_threshold, ...); the method defaults to "ts+lifs".
         workers: sampling processes (1: in this process).
     """

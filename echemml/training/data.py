@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..io.samples import SampledConfiguration
-from ..model.inputs import AtomGraph, GhostPoints, batch_graphs
+from ..model.inputs import AtomGraph, Batch, GhostPoints, batch_graphs, model_batch
 from ..neighbors import point_atom_pairs
 
 
@@ -40,6 +40,10 @@ class StructurePoints:
     ghosts: GhostPoints
     targets: torch.Tensor
     weights: torch.Tensor
+
+    def model_input(self) -> Batch:
+        """The batch dict a model's ``forward`` takes (:mod:`echemml.keys`)."""
+        return model_batch(self.graph, self.ghosts)
 
     def to_device(self, device: torch.device | str) -> StructurePoints:
         """The same structure and points with every tensor on ``device``."""

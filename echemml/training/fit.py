@@ -57,11 +57,11 @@ def sample_with_model(settings: FitSettings, model: GhostPointModel) -> list[Sam
     matches and whose labels are what the model learns (densities for a density
     model, responses Δn for a response model).
 
-    Delegates to :func:`echemml.sampler.sample_configurations`; the configurations
+    Delegates to :func:`echemml.sampling.driver.sample_configurations`; the configurations
     come back in the order of the inputs, whatever order the workers finish in.
     """
     from ..io.candidates import CandidateStore
-    from ..sampler import SamplerSettings, Source, sample_configurations, sources_from_paths
+    from ..sampling.driver import SamplerSettings, Source, sample_configurations, sources_from_paths
 
     sources = []
     if settings.inputs:

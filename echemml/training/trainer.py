@@ -44,7 +44,6 @@ from ..errors import EchemmlError
 from ..io.samples import SampleSet
 from ..model.files import save_model
 from ..model.fireann import FireannConfig
-from ..model.committee import CommitteeModel
 from ..model.heads import GhostPointModel, build_model
 from . import distributed
 from .checkpoints import capture_rng, load_checkpoint, restore_rng, save_checkpoint
@@ -138,7 +137,7 @@ class Trainer:
             )
         torch.manual_seed(settings.seed)
         if init_model is not None:
-            if isinstance(init_model, CommitteeModel):
+            if len(init_model.members) > 1:
                 raise EchemmlError("cannot warm-start from a committee; give one of its members")
             if init_model.head != config.head:
                 raise EchemmlError(f"cannot warm-start a {config.head} model from a {init_model.head} model")
@@ -400,7 +399,7 @@ class Trainer:
 
     def _normalised_error(self, network: torch.nn.Module, batch: StructurePoints) -> torch.Tensor:
         """(prediction − target) / target spread at every point of the batch."""
-        predicted = network(batch.graph, batch.ghosts)
+        predicted = network(batch.model_input())[self.model.output_key]
         return (predicted - batch.targets) / self.model.target_std.to(predicted.dtype)
 
     def _penalty(self, normalised_error: torch.Tensor) -> torch.Tensor:
@@ -425,7 +424,7 @@ class Trainer:
         local = torch.zeros(3, dtype=torch.float64, device=self.device)
         for indices in self._batches(self.validation_set, 0, shuffle=False):
             batch = collate([self.validation_set[i] for i in indices]).to_device(self.device)
-            residual = (evaluated(batch.graph, batch.ghosts) - batch.targets).double()
+            residual = (evaluated(batch.model_input())[self.model.output_key] - batch.targets).double()
             spread = float(self.model.target_std)
             local += torch.stack(
                 [(batch.weights.double() * self._penalty(residual / spread)).sum(), batch.weights.double().sum(),

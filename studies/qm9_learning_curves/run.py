@@ -47,7 +47,7 @@ from echemml.io.files import atomic_open  # noqa: E402
 from echemml.io.samples import SampleSet  # noqa: E402
 from echemml.model import load_model  # noqa: E402
 from echemml.model.prediction import predict_grid  # noqa: E402
-from echemml.sampler import SamplerSettings, Source, sample_configurations  # noqa: E402
+from echemml.sampling.driver import SamplerSettings, Source, sample_configurations  # noqa: E402
 from echemml.training import Trainer, load_config  # noqa: E402
 from echemml.training.trainer import CHECKPOINT_NAME  # noqa: E402
 from echemml.training.evaluation import compare  # noqa: E402

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from echemml import read_density
-from echemml.analysis.electrostatics import EPSILON_0, slab_response
+from echemml.analysis.electrostatics import slab_response
+from echemml.units import EPSILON_0
 from tests.conftest import DATA
 
 FIELD_Z = -1.0  # V/Å

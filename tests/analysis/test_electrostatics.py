@@ -8,7 +8,8 @@ import pytest
 from scipy.special import erf
 
 from echemml import DensityGrid
-from echemml.analysis.electrostatics import EPSILON_0, esp_periodic, esp_planar, slab_response
+from echemml.analysis.electrostatics import esp_periodic, esp_planar, slab_response
+from echemml.units import EPSILON_0
 
 
 def periodic_grid(values, length):

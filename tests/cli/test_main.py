@@ -31,7 +31,7 @@ def test_a_command_loads_only_its_own_verb():
         "import sys\n"
         "from echemml.cli import main\n"
         "try:\n    main(['response', '--help'])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('echemml.dft', 'echemml.sampler', 'h5py') if m in sys.modules))\n"
+        "print(sorted(m for m in ('echemml.dft', 'echemml.sampling.driver', 'h5py') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("[]")

@@ -12,7 +12,7 @@ from echemml import read_density
 from echemml.cli import main
 from echemml.io.samples import SampleSet
 from echemml.model import build_model, preset_config, save_model
-from echemml.sampler import SamplerSettings, sample_source, sources_from_paths
+from echemml.sampling.driver import SamplerSettings, sample_source, sources_from_paths
 from echemml.training import Config, Trainer
 from tests.conftest import DATA
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from ase.build import fcc100
 from ase.io import write
-from fireann_model_checks import ethanol, randomized, small_config
+from tests.model.fireann_model_checks import ethanol, randomized, small_config
 
 from echemml.cli import main
 from echemml.grid import DensityGrid

@@ -7,15 +7,18 @@ import csv
 import numpy as np
 import pytest
 import torch
-from fireann_model_checks import FIELD, ethanol, gold_slab, probe_points, randomized, small_config
+from tests.model.fireann_model_checks import FIELD, ethanol, gold_slab, probe_points, randomized, small_config
 
+from echemml import keys
 from echemml.cli import main
 from echemml.errors import EchemmlError, InputFileError
 from echemml.grid import DensityGrid
 from echemml.model import (
-    CommitteeModel, build_model, load_model, model_summary, point_features, predict_grid, predict_member_grids,
-    predict_points, save_model,
+    AtomGraph, CommitteeModel, GhostPoints, build_model, load_model, model_batch, model_summary, predict_energy,
+    predict_grid, predict_member_grids, predict_points, save_model,
 )
+from echemml.neighbors import point_atom_pairs
+from echemml.sampling.features import point_features
 from echemml.training.log import write_log
 
 
@@ -60,7 +63,7 @@ def test_round_trip_keeps_every_member(tmp_path):
     path = tmp_path / "committee.pt"
     save_model(committee, path, metadata={"note": "three seeds"})
     loaded = load_model(path)
-    assert isinstance(loaded, CommitteeModel) and len(loaded.members) == 3
+    assert len(loaded.members) == 3
     assert loaded.head == "response" and loaded.metadata == {"note": "three seeds"}
     atoms, points = ethanol(), probe_points(ethanol())
     np.testing.assert_array_equal(predict_points(committee, atoms, points, FIELD),
@@ -75,8 +78,38 @@ def test_members_must_share_head_and_hyperparameters():
         CommitteeModel([*members(seeds=(1,)), randomized(build_model(small_config(), "density"))])
     with pytest.raises(EchemmlError, match="hyperparameters differ"):
         CommitteeModel([*members(seeds=(1,)), build_model(small_config(n_radial=5), "response")])
-    with pytest.raises(EchemmlError, match="energy model"):
-        CommitteeModel([build_model(small_config(), "energy")] * 2)
+    with pytest.raises(EchemmlError, match="a committee; give its single-model members"):
+        CommitteeModel([CommitteeModel(members()), *members(seeds=(4,))])
+
+
+def ghost_batch(model, atoms, points):
+    graph = AtomGraph.from_atoms(atoms, model.species, model.cutoff, FIELD)
+    return model_batch(graph, GhostPoints.from_pairs(points, point_atom_pairs(points, atoms, model.cutoff)))
+
+
+@pytest.mark.parametrize("head", ["density", "response"])
+def test_forward_returns_the_members_mean_and_std_of_the_heads_key(head):
+    trio = [member.double() for member in members(head)]
+    atoms, points = ethanol(), probe_points(ethanol())
+    batch = ghost_batch(trio[0], atoms, points)
+    with torch.no_grad():
+        out = CommitteeModel(trio)(batch)
+        each = torch.stack([member(batch)[head] for member in trio])
+    assert set(out) == {head, keys.std_key(head)}
+    torch.testing.assert_close(out[head], each.mean(0))
+    torch.testing.assert_close(out[keys.std_key(head)], each.std(0, correction=0))
+    assert out[keys.std_key(head)].max() > 0
+
+
+def test_an_energy_committee_gives_mean_and_std_of_energy_and_forces():
+    pair = [randomized(build_model(small_config(), "energy"), seed=seed).double() for seed in (1, 2)]
+    atoms = ethanol()
+    result = predict_energy(CommitteeModel(pair), atoms, field=FIELD)
+    each = [predict_energy(member, atoms, field=FIELD) for member in pair]
+    assert result["energy"] == pytest.approx((each[0]["energy"] + each[1]["energy"]) / 2, rel=1e-12)
+    assert result["energy_std"] == pytest.approx(abs(each[0]["energy"] - each[1]["energy"]) / 2, rel=1e-9)
+    np.testing.assert_allclose(result["forces"], (each[0]["forces"] + each[1]["forces"]) / 2, atol=1e-12)
+    np.testing.assert_allclose(result["forces_std"], np.abs(each[0]["forces"] - each[1]["forces"]) / 2, atol=1e-12)
 
 
 def test_a_committee_has_no_lifs_features():

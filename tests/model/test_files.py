@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from fireann_model_checks import FIELD, ethanol, probe_points, randomized, small_config
+from tests.model.fireann_model_checks import FIELD, ethanol, probe_points, randomized, small_config
 
 from echemml.errors import EchemmlError, InputFileError
 from echemml.model import FORMAT_VERSION, build_model, load_model, predict_points, save_model

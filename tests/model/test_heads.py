@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from ase.build import bulk
-from fireann_model_checks import (
+from tests.model.fireann_model_checks import (
     FIELD,
     EnergyChecks,
     GhostPointChecks,
@@ -18,7 +18,7 @@ from fireann_model_checks import (
 from scipy.spatial.transform import Rotation
 
 from echemml.model import build_model, predict_energy, predict_points
-from echemml.model.inputs import AtomGraph, batch_graphs
+from echemml.model.inputs import AtomGraph, batch_graphs, model_batch
 
 
 class TestDensityHead(GhostPointChecks):
@@ -51,8 +51,8 @@ class TestEnergyHead(EnergyChecks):
         """Two structures in one batch give the energies and forces of two separate passes."""
         first, second = ethanol(), gold_slab()
         graphs = [AtomGraph.from_atoms(a, model.species, model.cutoff, FIELD) for a in (first, second)]
-        together = model(batch_graphs(graphs))
-        apart = [model(g) for g in graphs]
+        together = model(model_batch(batch_graphs(graphs)))
+        apart = [model(model_batch(g)) for g in graphs]
         np.testing.assert_allclose(
             together["energy"].detach().numpy(), [float(a["energy"][0].detach()) for a in apart], rtol=1e-12
         )

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from ase.build import fcc100
-from fireann_model_checks import FIELD, ethanol, randomized, small_config
+from tests.model.fireann_model_checks import FIELD, ethanol, randomized, small_config
 
 from echemml.grid import DensityGrid
 from echemml.model import build_model, predict_grid, predict_points
@@ -118,3 +118,17 @@ def test_both_heads_are_zero_beyond_the_cutoff_of_every_atom(head):
     values = predict_points(model, water, np.vstack([far, near]), field=[0.0, 0.0, 0.5], dtype=torch.float64)
     np.testing.assert_allclose(values[:2], 0.0, atol=1e-12)
     assert values[2] != 0.0
+
+
+def test_a_float32_model_used_in_float64_is_converted_once_and_again_after_its_weights_change():
+    model = randomized(build_model(small_config(), "density"), seed=3)
+    atoms, points = ethanol(), np.array([[0.3, 0.2, 0.1], [1.0, -0.4, 0.5]])
+    converted = model.in_dtype(torch.float64)
+    assert converted is not model and next(converted.parameters()).dtype == torch.float64
+    first = predict_points(model, atoms, points, dtype=torch.float64)
+    assert model.in_dtype(torch.float64) is converted  # reused, not deep-copied per call
+    assert model.in_dtype(torch.float32) is model
+    with torch.no_grad():
+        model.readout.hidden[0].bias.add_(0.5)
+    assert model.in_dtype(torch.float64) is not converted
+    assert not np.allclose(predict_points(model, atoms, points, dtype=torch.float64), first)

@@ -10,7 +10,7 @@ import torch
 
 from echemml.io.candidates import candidates_from_grid
 from echemml.model import build_model, preset_config
-from echemml.sampler import SamplerSettings, Source, sample_configurations, sample_source, sources_from_paths
+from echemml.sampling.driver import SamplerSettings, Source, sample_configurations, sample_source, sources_from_paths
 from tests.conftest import CP2K_WATER_CUBE, DATA
 
 AU = DATA / "cp2k_au100"

@@ -20,9 +20,8 @@ import numpy as np
 from ..analysis.balance import neutralize_response
 from ..analysis.electrostatics import SlabResponse, slab_response
 from ..grid import DensityGrid
-from .committee import CommitteeModel
-from .heads import FireannModel
-from .prediction import committee_mean, predict_grid, predict_member_grids
+from ..model import CommitteeModel, FireannModel
+from ..model.prediction import mean_grid, predict_member_grids
 
 
 @dataclass
@@ -80,12 +79,10 @@ def predict_slab_response(
         response = neutralize_response(predicted)[0] if neutralize else predicted
         return response, slab_response(response, axis=axis, middle=middle)
 
-    if not isinstance(model, CommitteeModel):
-        predicted = predict_grid(model, grid, field=field)
-        return PredictedSlabResponse(*numbers_of(predicted), predicted.integral())
     member_grids = predict_member_grids(model, grid, field=field)
-    member_numbers = [numbers_of(grid.with_values(values))[1] for values in member_grids]
-    mean = committee_mean(model, grid, member_grids)
+    mean = mean_grid(model, grid, member_grids)
+    member_numbers = ([numbers_of(grid.with_values(values))[1] for values in member_grids]
+                      if len(member_grids) > 1 else [])
     return PredictedSlabResponse(*numbers_of(mean), mean.integral(), member_numbers)
 
 

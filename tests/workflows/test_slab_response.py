@@ -6,13 +6,14 @@ import json
 
 import numpy as np
 import pytest
-from fireann_model_checks import gold_slab, randomized, small_config
+from tests.model.fireann_model_checks import gold_slab, randomized, small_config
 
 from echemml.analysis.balance import neutralize_response
 from echemml.analysis.electrostatics import slab_response
 from echemml.cli import main
 from echemml.grid import DensityGrid
-from echemml.model import CommitteeModel, build_model, predict_grid, predict_slab_response, save_model
+from echemml.model import CommitteeModel, build_model, predict_grid, save_model
+from echemml.workflows import predict_slab_response
 
 FIELD_Z = (0.0, 0.0, -0.5)  # V/Å
 

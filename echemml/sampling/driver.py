@@ -1,4 +1,4 @@
-"""Sampling configurations for training: random, TS, or TS followed by LIFS, in parallel.
+"""The per-configuration sampling driver: random, TS, or TS followed by LIFS, in parallel.
 
 For each configuration — a density file (cube, CHGCAR), a (field, zero-field)
 pair of files for a response, or compact candidates from a
@@ -27,12 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .grid import DensityGrid
-from .io import read_density
-from .io.candidates import Candidates
-from .io.samples import SampledConfiguration, file_sha256
-from .parallel import map_unordered
-from .sampling import lifs_select, random_sampling, targeted_sampling
+from ..grid import DensityGrid
+from ..io import read_density
+from ..io.candidates import Candidates
+from ..io.samples import SampledConfiguration, file_sha256
+from ..parallel import map_unordered
+from .algorithms import lifs_select, random_sampling, targeted_sampling
 
 # The sampling methods and the settings each reads (besides its name); a setting another method reads is refused.
 METHOD_SETTINGS = {
@@ -121,7 +121,7 @@ def _seed_for(settings: SamplerSettings, name: str) -> int:
 
 
 def _lifs(model, atoms, positions, field, threshold, rng) -> tuple[np.ndarray, np.ndarray]:
-    from .model import point_features
+    from .features import point_features  # torch only when LIFS runs
 
     features = point_features(model, atoms, positions, field)
     result = lifs_select(features, threshold, seed=rng)

@@ -1,0 +1,13 @@
+"""Workflows: a model's prediction turned into the numbers a study reports.
+
+They sit above :mod:`echemml.model` and :mod:`echemml.analysis` and combine them;
+neither of those imports this package.
+
+- :func:`predict_slab_response` — an electrode's Δn under a field, neutralised, with
+  the paper's Fig. 6 numbers (charge transfer, ESP drop and slope) and a committee's
+  spread (:mod:`echemml.workflows.slab_response`).
+"""
+
+from .slab_response import PredictedSlabResponse, predict_slab_response
+
+__all__ = ["PredictedSlabResponse", "predict_slab_response"]
