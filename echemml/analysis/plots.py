@@ -5,6 +5,10 @@ and returns its path. They mirror the paper's figures: parity (Fig. 2), line
 scan with error (Fig. 4), 2D integrated-density maps (Fig. 5), planar-averaged
 response with its ESP (Fig. 6), Bader charges along a reaction coordinate
 (Fig. 9), and learning curves.
+
+Figures are ``matplotlib.figure.Figure`` objects saved through their own canvas,
+so nothing global changes: pyplot is not used and the backend of the user's
+session (a notebook's) stays as it was.
 """
 
 from __future__ import annotations
@@ -13,22 +17,18 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..io.files import atomic_open  # noqa: E402
+from ..io.files import atomic_open
 
 
-def save_figure(figure, path: str | os.PathLike) -> Path:
-    """Lay out ``figure``, write it to ``path`` as a PNG (150 dpi) atomically, and close it."""
+def save_figure(figure: Figure, path: str | os.PathLike) -> Path:
+    """Lay out ``figure`` and write it to ``path`` as a PNG (150 dpi) atomically."""
     path = Path(path)
     figure.tight_layout()
     with atomic_open(path, "wb") as handle:
         figure.savefig(handle, format="png", dpi=150)
-    plt.close(figure)
     return path
 
 
@@ -41,7 +41,8 @@ def parity_plot(
     ``sets`` maps a label to (reference, predicted) arrays; the legend gives each
     set's RMSE. At most ``max_points`` points per set are drawn (evenly strided).
     """
-    figure, axes = plt.subplots(figsize=(4.8, 4.6))
+    figure = Figure(figsize=(4.8, 4.6))
+    axes = figure.subplots()
     low, high = np.inf, -np.inf
     for label, (reference, predicted) in sets.items():
         reference, predicted = np.ravel(reference), np.ravel(predicted)
@@ -62,7 +63,8 @@ def learning_curve_plot(log: Mapping[str, Sequence[float]], path: str | os.PathL
 
     ``log`` has "epoch", "train_loss", "val_loss" and optionally "lr".
     """
-    figure, axes = plt.subplots(figsize=(5.5, 4))
+    figure = Figure(figsize=(5.5, 4))
+    axes = figure.subplots()
     axes.semilogy(log["epoch"], log["train_loss"], label="train")
     axes.semilogy(log["epoch"], log["val_loss"], label="validation")
     axes.set_xlabel("epoch")
@@ -80,7 +82,8 @@ def member_learning_curves_plot(logs: Mapping[str, Mapping[str, Sequence[float]]
 
     ``logs`` maps each run's label to columns "epoch", "train_loss" and "val_loss".
     """
-    figure, axes = plt.subplots(figsize=(5.5, 4))
+    figure = Figure(figsize=(5.5, 4))
+    axes = figure.subplots()
     for index, (label, log) in enumerate(logs.items()):
         color = f"C{index % 10}"
         axes.semilogy(log["epoch"], log["train_loss"], color=color, lw=0.6, alpha=0.6)
@@ -96,7 +99,8 @@ def profile_plot(
     ylabel: str = "planar-integrated density (e/Å)", xlabel: str = "z (Å)",
 ) -> Path:
     """One or more profiles against a coordinate, e.g. λ(z) of several files."""
-    figure, axes = plt.subplots(figsize=(5.5, 3.8))
+    figure = Figure(figsize=(5.5, 3.8))
+    axes = figure.subplots()
     for label, values in curves.items():
         axes.plot(z, values, label=label)
     axes.set_xlabel(xlabel)
@@ -113,7 +117,8 @@ def response_profile_plot(
 
     ``curves`` maps a label to (line density Δλ(z), ESP φ(z)).
     """
-    figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(5.5, 5.5))
+    figure = Figure(figsize=(5.5, 5.5))
+    top, bottom = figure.subplots(2, 1, sharex=True)
     for label, (line_density, esp) in curves.items():
         top.plot(z, line_density, label=label)
         bottom.plot(z, esp, label=label)
@@ -133,7 +138,8 @@ def line_scan_plot(
     distance: np.ndarray, curves: Mapping[str, np.ndarray], path: str | os.PathLike, title: str = ""
 ) -> Path:
     """Density along a line (e/Å³) for DFT and model, with their difference (Fig. 4)."""
-    figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(5.5, 5), height_ratios=[3, 1])
+    figure = Figure(figsize=(5.5, 5))
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     for label, values in curves.items():
         top.plot(distance, values, label=label)
     if len(curves) == 2:
@@ -151,7 +157,8 @@ def density_maps_plot(
     u: np.ndarray, v: np.ndarray, maps: Mapping[str, np.ndarray], path: str | os.PathLike
 ) -> Path:
     """2D integrated densities (e/Å²) side by side, e.g. DFT, model and their difference (Fig. 5)."""
-    figure, axes = plt.subplots(1, len(maps), figsize=(4 * len(maps), 3.6), squeeze=False)
+    figure = Figure(figsize=(4 * len(maps), 3.6))
+    axes = figure.subplots(1, len(maps), squeeze=False)
     for ax, (label, values) in zip(axes[0], maps.items()):
         limit = np.abs(values).max() or 1.0
         diverging = values.min() < 0
@@ -171,7 +178,8 @@ def bader_path_plot(
     xlabel: str = "reaction coordinate (Å)",
 ) -> Path:
     """Bader charges (e) of chosen atoms along a reaction coordinate, DFT vs model (Fig. 9)."""
-    figure, axes = plt.subplots(figsize=(5.5, 4))
+    figure = Figure(figsize=(5.5, 4))
+    axes = figure.subplots()
     for label, values in charges.items():
         axes.plot(coordinate, values, marker="o", ms=3, label=label)
     axes.set_xlabel(xlabel)

@@ -16,6 +16,7 @@ import ase
 import ase.io
 import numpy as np
 
+from ..analysis.bader import model_valence_charges
 from ..errors import EchemmlError, InputFileError
 from ..grid import DensityGrid, uniform_grid
 from ..io import detect_format, format_from_name, read_density, write_density
@@ -37,6 +38,13 @@ def read_input(path: str, spacing: float, margin: float) -> tuple[DensityGrid, s
                 path, f"neither a density file nor a structure ase can read ({structure_error})"
             ) from None
     return uniform_grid(atoms, spacing, margin, dtype=np.float32), "structure"
+
+
+def set_model_valence(prediction: DensityGrid, model_metadata: dict) -> None:
+    """Record the valence charges (e) the model was trained for as the grid's "valence_charges", when it lists them."""
+    valence = model_valence_charges(model_metadata, prediction.atoms.get_chemical_symbols())
+    if valence is not None:
+        prediction.metadata["valence_charges"] = valence
 
 
 def use_threads(threads: int | None) -> None:
@@ -74,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     grid, source = read_input(args.input, args.spacing, args.margin)
     dtype = torch.float64 if args.float64 else torch.float32
     prediction = predict_grid(model, grid, field=args.field, dtype=dtype)
+    if source == "structure":  # a DFT file's grid keeps the file's valence charges
+        set_model_valence(prediction, model.metadata)
     write_density(prediction, args.output)
     shape = "×".join(str(n) for n in prediction.shape)
     print(model_summary(model))

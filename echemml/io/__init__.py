@@ -15,10 +15,9 @@ from ..errors import InputFileError
 from ..grid import DensityGrid
 from .cube import read_cube, write_cube
 from .files import read_text, strip_compression_suffix
-from .vasp import read_chgcar, write_chgcar
+from .vasp import read_chgcar, vasp_file_kind, write_chgcar
 
 FORMATS = ("cube", "chgcar")
-_VASP_PREFIXES = ("CHGCAR", "CHG", "AECCAR", "PARCHG", "LOCPOT", "ELFCAR")
 
 
 def format_from_name(path: str | os.PathLike) -> str | None:
@@ -27,8 +26,8 @@ def format_from_name(path: str | os.PathLike) -> str | None:
     lower = name.lower()
     if lower.endswith((".cube", ".cub")):
         return "cube"
-    if name.upper().startswith(_VASP_PREFIXES) or lower.endswith((".chgcar", ".vasp")):
-        return "chgcar"
+    if vasp_file_kind(name) is not None or lower.endswith(".vasp"):
+        return "chgcar"  # the layout; read_chgcar refuses a LOCPOT or an ELFCAR
     return None
 
 
@@ -63,7 +62,9 @@ def read_density(path: str | os.PathLike, format: str | None = None) -> DensityG
     """Read a density file (cube, CHGCAR, CHG, AECCAR, PARCHG; optionally compressed).
 
     Returns a DensityGrid in Å and e/Å³. Raises InputFileError with the file's
-    name and the problem for missing, truncated or garbled files.
+    name and the problem for missing, truncated or garbled files, and for VASP
+    files that hold no density (LOCPOT: a potential in eV; ELFCAR: the
+    dimensionless electron localisation function).
     """
     format = format or detect_format(path)
     if format == "cube":

@@ -7,6 +7,13 @@ DensityGrid holds Å and e/Å³. Any origin and non-orthogonal voxels are allowe
 Periodicity is not part of the format: grids written by CP2K (comment line
 "-Quickstep-") and grids written by echemml with a periodic cell are read as
 periodic; other cubes (Gaussian, PySCF, ASE) are read as molecular grids in vacuum.
+
+Charges: the reader keeps the file's per-atom charge column (e) as metadata
+"nuclear_charges", whatever the writer meant by it (Gaussian: the atomic number Z;
+CP2K: 0; PySCF: the pseudopotential's valence). The writer fills that column with
+the grid's metadata "valence_charges" (e) when it has them and then says so on the
+first comment line ("charges: valence"), so that echemml reads them back as
+"valence_charges"; otherwise it writes the grid's "nuclear_charges", else Z.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from .numbers import format_block, parse_floats, parse_header_floats, parse_ints
 
 BOHR3 = Bohr**3  # Å³ per bohr³
 _ECHEMML_TAG = "echemml pbc="
+_VALENCE_TAG = "charges: valence"  # on an echemml cube's first line: the charge column holds valence charges
 
 
 def _split_header(text: str, path) -> tuple[list[str], int]:
@@ -109,6 +117,8 @@ def read_cube(path: str | os.PathLike, pbc: bool | tuple[bool, bool, bool] | Non
         "nuclear_charges": charges,
         "source": os.fspath(path),
     }
+    if comment.startswith(_ECHEMML_TAG) and _VALENCE_TAG in comment:
+        metadata["valence_charges"] = charges.copy()
     return DensityGrid(atoms=atoms, values=values, origin=origin, voxel=voxel, metadata=metadata)
 
 
@@ -122,18 +132,30 @@ def _guess_pbc(comment: str) -> bool | list[bool]:
     return False
 
 
+def _charge_column(grid: DensityGrid) -> tuple[np.ndarray, bool]:
+    """The per-atom charges (e) a cube file lists, and whether they are valence charges.
+
+    The grid's "valence_charges" when known, else its "nuclear_charges", else Z.
+    """
+    natoms = len(grid.atoms)
+    for key in ("valence_charges", "nuclear_charges"):
+        charges = grid.metadata.get(key)
+        if charges is not None and len(charges) == natoms:
+            return np.asarray(charges, dtype=float), key == "valence_charges"
+    return grid.atoms.numbers.astype(float), False
+
+
 def write_cube(grid: DensityGrid, path: str | os.PathLike, comment: str = "") -> None:
     """Write a DensityGrid as a cube file (bohr, e/bohr³), atomically.
 
     The first comment line records the periodicity so that echemml reads the
-    file back with the same pbc; the second holds ``comment``.
+    file back with the same pbc, and whether the charge column holds valence
+    charges (see the module docstring); the second holds ``comment``.
     """
     pbc = " ".join("T" if p else "F" for p in grid.atoms.pbc)
-    charges = grid.metadata.get("nuclear_charges")
-    if charges is None or len(charges) != len(grid.atoms):
-        charges = grid.atoms.numbers.astype(float)
+    charges, valence = _charge_column(grid)
     lines = [
-        f"{_ECHEMML_TAG}{pbc} units: bohr, e/bohr^3",
+        f"{_ECHEMML_TAG}{pbc} units: bohr, e/bohr^3" + (f"; {_VALENCE_TAG}" if valence else ""),
         (comment or "electron density").replace("\n", " "),
         "%5d %12.6f %12.6f %12.6f" % (len(grid.atoms), *(grid.origin / Bohr)),
     ]

@@ -1,16 +1,25 @@
-"""VASP volumetric files: CHGCAR, CHG, AECCAR0/1/2, PARCHG, LOCPOT-like layouts.
+"""VASP volumetric files: CHGCAR, CHG, AECCAR0/1/2, PARCHG.
 
 VASP stores n·V_cell (electrons times the cell volume in Å³) on a grid that spans
 the cell, x fastest. The reader divides by V_cell so that a DensityGrid holds
 e/Å³; the writer multiplies back. Spin-polarised files hold a second block, the
 magnetisation n↑ − n↓ (three blocks for non-collinear runs); augmentation
 occupancies and per-atom moment lines between blocks are skipped.
+
+LOCPOT (a potential, eV) and ELFCAR (the electron localisation function,
+dimensionless) share the layout but hold no density: the reader refuses them by
+name, and an ELFCAR also by content when the name says nothing: every value of
+its first block lies in [0, 1], which n·V_cell of a density does not (its mean is
+the electron count and its peaks lie far above the mean). A LOCPOT cannot be
+told by content from a signed density, such as a field response Δn written in
+the same layout, so it is refused by name only.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import ase
 import numpy as np
@@ -18,10 +27,43 @@ from ase.data import atomic_numbers
 
 from ..errors import InputFileError
 from ..grid import DensityGrid
-from .files import atomic_open, read_text
+from .files import atomic_open, read_text, strip_compression_suffix
 from .numbers import format_block, parse_floats, parse_header_floats, parse_ints
 
 _SPECIES_IN_COMMENT = re.compile(r"[A-Z][a-z]?")
+DENSITY_PREFIXES = ("CHGCAR", "CHG", "AECCAR", "PARCHG")  # file names VASP gives densities
+NOT_DENSITIES = {  # file names VASP gives other fields in the same layout, and what they hold
+    "LOCPOT": "the local potential (eV)",
+    "ELFCAR": "the electron localisation function (dimensionless)",
+}
+
+
+def vasp_file_kind(path: str | os.PathLike) -> str | None:
+    """The VASP file a name announces ("CHGCAR", "LOCPOT", ...; compression suffixes
+    looked through, case ignored), or None when the name does not tell."""
+    name = strip_compression_suffix(Path(path).name).upper()
+    if name.endswith(".CHGCAR"):
+        return "CHGCAR"
+    return next((prefix for prefix in (*NOT_DENSITIES, *DENSITY_PREFIXES) if name.startswith(prefix)), None)
+
+
+def refuse_named_non_density(path: str | os.PathLike) -> None:
+    """Raise InputFileError when the file's name says it is a LOCPOT or an ELFCAR."""
+    kind = vasp_file_kind(path)
+    if kind in NOT_DENSITIES:
+        raise InputFileError(
+            path, f"a VASP {kind} holds {NOT_DENSITIES[kind]}, not an electron density; "
+            "give a CHGCAR, CHG, AECCAR, PARCHG or cube file"
+        )
+
+
+def refuse_elf_values(path: str | os.PathLike, raw: np.ndarray) -> None:
+    """Raise InputFileError when a first block read as n·V_cell lies wholly in [0, 1], as an ELFCAR's does."""
+    if raw.min() >= 0.0 and raw.max() <= 1.0:
+        raise InputFileError(
+            path, f"every value lies in [0, 1], as in a VASP ELFCAR ({NOT_DENSITIES['ELFCAR']}), "
+            "not n·V_cell of an electron density; name the file CHGCAR if it is one"
+        )
 
 
 def _species(symbols_line: str | None, counts: list[int], comment: str, path) -> list[str]:
@@ -86,7 +128,9 @@ def read_chgcar(path: str | os.PathLike) -> DensityGrid:
 
     For a spin-polarised file, ``values`` is the total density and ``spin`` the
     magnetisation density; for a non-collinear one ``spin`` has shape (3, nx, ny, nz).
+    A LOCPOT or an ELFCAR raises InputFileError (see the module docstring).
     """
+    refuse_named_non_density(path)
     text = read_text(path)
     lines = text.splitlines()
     atoms, line = _read_structure(lines, path)
@@ -110,6 +154,8 @@ def read_chgcar(path: str | os.PathLike) -> DensityGrid:
         block = parse_floats(
             "\n".join(lines[first:last]), path, "grid values", expected=npoints
         )
+        if not blocks and vasp_file_kind(path) is None:
+            refuse_elf_values(path, block)
         blocks.append(block.reshape(dims, order="F") / volume)
         # the next block, if any, starts at a repeat of the dimensions line; between
         # them lie augmentation occupancies and, in spin runs, per-atom moments

@@ -1,4 +1,5 @@
-"""Bader charges: analytic split of two Gaussians, both engines on real O–H densities, CLI.
+"""Bader charges: analytic split of two Gaussians, both engines on real O–H densities,
+valence charges, a model's predicted density, CLI.
 
 Reference numbers without a literature source were measured here with baderkit
 0.10.2 and pybader 0.3.12 (method "neargrid" in both) on the fixtures named in
@@ -17,10 +18,10 @@ import ase
 import numpy as np
 import pytest
 
-from echemml import DensityGrid
-from echemml.analysis.bader import bader_charges
+from echemml import DensityGrid, read_density, write_density
+from echemml.analysis.bader import bader_charges, valence_counts
 from echemml.cli import main
-from echemml.errors import EchemmlError
+from echemml.errors import EchemmlError, InputFileError
 from tests.conftest import CP2K_WATER_CUBE
 
 BACKENDS = ["baderkit", "pybader"]
@@ -93,10 +94,11 @@ def test_default_backend_gives_oh_hydrogens_no_basin(cp2k_water):
     # the paper's Fig. 9 behaviour: the O–H hydrogens' valence density has only a
     # shallow maximum that baderkit merges into the O basin (persistence < 0.05)
     _needs("baderkit")
+    # measured: 0.002 e lie at or below the default vacuum threshold (1e-4 e/Å³)
     result = bader_charges(cp2k_water, valence=WATER_VALENCE)
     assert result.backend == "baderkit"
     assert result.maxima.tolist() == [2, 0, 0]
-    np.testing.assert_allclose(result.electrons, [8.0, 0.0, 0.0], atol=1e-3)
+    np.testing.assert_allclose(result.electrons + [result.vacuum_electrons, 0, 0], [8.0, 0.0, 0.0], atol=1e-3)
 
 
 def test_pybader_gives_oh_hydrogens_a_basin_on_cp2k_water(cp2k_water_bader):
@@ -166,28 +168,49 @@ def test_pybader_resolves_one_water_hydrogen_maximum_at_01(pyscf_water_fine):
     for backend in BACKENDS:
         _needs(backend)
     kit, py = (bader_charges(pyscf_water_fine, backend=backend) for backend in BACKENDS)
-    np.testing.assert_allclose(kit.electrons, [8.0, 0.0, 0.0], atol=1e-3)
+    np.testing.assert_allclose(kit.electrons + [kit.vacuum_electrons, 0, 0], [8.0, 0.0, 0.0], atol=1e-3)
     np.testing.assert_allclose(sorted(py.electrons[1:]), [0.0, 0.252], atol=0.01)
-    assert py.electrons[0] == pytest.approx(8.0 - py.electrons[1:].sum(), abs=1e-3)
+    assert py.electrons[0] + py.vacuum_electrons == pytest.approx(8.0 - py.electrons[1:].sum(), abs=1e-3)
 
 
 @pytest.mark.dft
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_pyscf_water_o_negative_h_positive_neutral(pyscf_water, backend):
     # Z_val from the grid's GTH valences (O 6, H 1); measured: O −2.000, H +1.000 with
-    # both engines on this 0.15 Å grid (no H maximum resolved)
+    # both engines on this 0.15 Å grid (no H maximum resolved); 0.0012 e lie in the vacuum
     _needs(backend)
     result = bader_charges(pyscf_water.grid, backend=backend)
     assert result.valence.tolist() == [6.0, 1.0, 1.0]
     assert result.charges[0] < 0 and np.all(result.charges[1:] > 0)
-    assert result.charges.sum() == pytest.approx(0.0, abs=1e-3)
+    assert result.total_charge == pytest.approx(0.0, abs=1e-3)
 
 
 # -------------------------------------------------------------- valence counts
-def test_valence_falls_back_to_gth_pbe_when_the_cube_lists_zeros(cp2k_water):
-    pytest.importorskip("pyscf")
-    _needs("baderkit")
-    assert bader_charges(cp2k_water).valence.tolist() == [6.0, 1.0, 1.0]
+def test_valence_is_refused_when_the_cube_lists_zeros(cp2k_water):
+    # CP2K writes 0 in the charge column: nothing to take the valence from, nothing guessed
+    with pytest.raises(InputFileError, match=r"lists no valence charge per atom.*--valence O=N H=N"):
+        valence_counts(cp2k_water)
+
+
+def test_valence_is_refused_when_the_cube_lists_z_for_a_valence_density(cp2k_water):
+    # the bug of issue 33: Z (O 8, H 1) taken as valence gave +2 e for neutral water
+    grid = cp2k_water.with_values(cp2k_water.values)
+    grid.metadata["nuclear_charges"] = grid.atoms.numbers.astype(float)
+    with pytest.raises(InputFileError, match=r"lists the atomic numbers \(ΣZ = 10 e\) but its density holds 8.00 e"):
+        valence_counts(grid)
+
+
+def test_z_in_the_charge_column_is_the_valence_of_an_all_electron_density():
+    # two He atoms of 2 e each: the density holds ΣZ = 4 e, so Z is the valence
+    grid = _two_gaussians(periodic=False)
+    grid.metadata["nuclear_charges"] = np.array([2.0, 2.0])
+    assert valence_counts(grid).tolist() == [2.0, 2.0]
+
+
+def test_valence_charges_of_the_grid_come_before_its_charge_column(cp2k_water):
+    grid = cp2k_water.with_values(cp2k_water.values)
+    grid.metadata["valence_charges"] = np.array([6.0, 1.0, 1.0])
+    assert valence_counts(grid).tolist() == [6.0, 1.0, 1.0]
 
 
 def test_valence_for_a_missing_element_is_an_error(cp2k_water):
@@ -222,6 +245,21 @@ def test_missing_backend_names_the_extra(cp2k_water, monkeypatch, backend, modul
         bader_charges(cp2k_water, backend=backend, valence=WATER_VALENCE)
 
 
+def test_missing_pymatgen_gives_the_install_line_through_the_cli(monkeypatch, capsys):
+    # the Quick-start install has no pymatgen: the friendly line must come before any ModuleNotFoundError
+    for module in [name for name in sys.modules if name == "pymatgen" or name.startswith("pymatgen.")] + ["pymatgen"]:
+        monkeypatch.setitem(sys.modules, module, None)  # None in sys.modules: the import fails
+    assert main(["bader", str(CP2K_WATER_CUBE), "--valence", "O=6", "H=1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("echemml: error: the baderkit backend is not installed") and "echemml[bader]" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_negative_vacuum_threshold_is_an_error(cp2k_water):
+    with pytest.raises(EchemmlError, match="vacuum threshold must be ≥ 0"):
+        bader_charges(cp2k_water, valence=WATER_VALENCE, vacuum_tol=-1e-4)
+
+
 def test_unknown_backend_is_an_error(cp2k_water):
     with pytest.raises(EchemmlError, match="unknown Bader backend"):
         bader_charges(cp2k_water, backend="henkelman", valence=WATER_VALENCE)
@@ -232,7 +270,7 @@ def test_cli_json_has_file_backend_atoms_and_totals(capsys):
     _needs("baderkit")
     assert main(["bader", str(CP2K_WATER_CUBE), "--valence", "O=6", "H=1", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert {"file", "backend", "atoms", "total_electrons", "vacuum_electrons"} <= set(report)
+    assert {"file", "backend", "atoms", "total_electrons", "vacuum_electrons", "vacuum_tol"} <= set(report)
     assert report["backend"] == "baderkit" and report["file"] == str(CP2K_WATER_CUBE)
     for atom in report["atoms"]:
         assert {"index", "symbol", "electrons", "charge", "volume"} <= set(atom)
@@ -245,8 +283,18 @@ def test_cli_table_lists_each_atom_and_the_totals(capsys):
     assert main(["bader", str(CP2K_WATER_CUBE), "--valence", "O=6", "H=1"]) == 0
     out = capsys.readouterr().out
     assert "electrons" in out and "volume" in out and "total electrons  8.0000 e" in out
+    assert "vacuum electrons" in out and "n ≤ 0.0001 e/Å³" in out
     rows = [line.split()[:2] for line in out.splitlines()]
     assert ["0", "O"] in rows and ["1", "H"] in rows and ["2", "H"] in rows
+
+
+def test_cli_reports_each_stage_on_stderr(capsys):
+    _needs("baderkit")
+    assert main(["bader", str(CP2K_WATER_CUBE), "--valence", "O=6", "H=1"]) == 0
+    stages = capsys.readouterr().err.splitlines()
+    assert len(stages) == 2
+    assert "partitioning" in stages[0] and "of 157464 points with baderkit" in stages[0]
+    assert "partitioned in" in stages[1]
 
 
 @pytest.mark.parametrize("content", [None, "hello world\nnot a grid\nat all\n"], ids=["missing", "garbled"])
@@ -265,3 +313,61 @@ def test_cli_bad_file_gives_one_line_and_exit_code_2(tmp_path, content):
 def test_cli_bad_valence_gives_exit_code_2(capsys):
     assert main(["bader", str(CP2K_WATER_CUBE), "--valence", "O6"]) == 2
     assert "SYMBOL=N" in capsys.readouterr().err
+
+
+def test_cli_asks_for_the_valence_of_a_cube_that_lists_z(tmp_path, cp2k_water, capsys):
+    path = tmp_path / "water.cube"
+    write_density(DensityGrid(cp2k_water.atoms, cp2k_water.values, voxel=cp2k_water.voxel), path)  # column: Z
+    assert main(["bader", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"echemml: error: {path}: the file lists the atomic numbers")
+    assert "--valence O=N H=N" in err and len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------- the qm9-density model's methanol
+@pytest.fixture(scope="module")
+def predicted_methanol(tmp_path_factory):
+    """``echemml predict qm9-density`` on methanol, 0.2 Å grid (51×52×50 points, most of them exactly 0)."""
+    import ase.io
+    from ase.build import molecule
+
+    folder = tmp_path_factory.mktemp("methanol")
+    ase.io.write(folder / "methanol.xyz", molecule("CH3OH"))
+    cube = folder / "m.cube"
+    argv = ["predict", "qm9-density", str(folder / "methanol.xyz"), "-o", str(cube), "--spacing", "0.2"]
+    assert main([*argv, "--threads", "1"]) == 0
+    return cube
+
+
+def test_predicted_cube_carries_the_model_valence_charges(predicted_methanol):
+    assert read_density(predicted_methanol).metadata["valence_charges"].tolist() == [4, 6, 1, 1, 1, 1]
+
+
+def test_bader_of_predicted_methanol_is_neutral(predicted_methanol, capsys):
+    # the model's density holds 14.03 e (measured); with Z as valence the total was +3.98 e
+    _needs("baderkit")
+    capsys.readouterr()
+    assert main(["bader", str(predicted_methanol), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [atom["valence"] for atom in report["atoms"]] == [4, 6, 1, 1, 1, 1]
+    assert report["total_charge"] == pytest.approx(0.0, abs=0.05)
+
+
+def test_default_bader_keeps_the_zero_plateaus_out_of_the_partition(predicted_methanol, monkeypatch):
+    # exactly-zero points (beyond the model's cutoff) must all be vacuum, never basins
+    _needs("baderkit")
+    import baderkit.bader
+
+    made = []
+
+    class SpyBader(baderkit.bader.Bader):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(baderkit.bader, "Bader", SpyBader)
+    bader_charges(read_density(predicted_methanol))
+    (bader,) = made
+    zeros = bader.charge_grid.total == 0.0
+    assert zeros.mean() > 0.5
+    assert bader.vacuum_mask[zeros].all()

@@ -1,6 +1,10 @@
-"""Every figure function writes a PNG (checked by its signature bytes), atomically."""
+"""Every figure function writes a PNG (checked by its signature bytes), atomically, and
+leaves matplotlib's global state (the backend) as it found it."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -53,3 +57,17 @@ def test_response_profile_plot(tmp_path):
     z = np.linspace(0, 20, 200)
     curves = {"DFT": (np.sin(z), np.cos(z)), "model": (np.sin(z) * 0.98, np.cos(z))}
     assert is_png(plots.response_profile_plot(z, curves, tmp_path / "r.png", atom_z=np.array([8.0, 10.0, 12.0])))
+
+
+def test_writing_a_plot_leaves_the_matplotlib_backend_alone(tmp_path):
+    # a fresh interpreter, as a notebook would be, with a backend of its own choosing
+    script = (
+        "import matplotlib; matplotlib.use('svg')\n"
+        "from echemml.analysis import plots\n"
+        f"plots.bader_path_plot([0.0, 1.0], {{'H': [0.1, 0.2]}}, {str(tmp_path / 'b.png')!r})\n"
+        "print(matplotlib.get_backend())\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "svg"
+    assert is_png(tmp_path / "b.png")

@@ -11,6 +11,7 @@ import pytest
 
 from echemml.cli import main
 from tests.conftest import CP2K_WATER_CUBE
+from tests.io.test_vasp_non_densities import write_elfcar, write_locpot
 
 AU100_LABELS = Path(__file__).parents[2] / "data" / "au100_response_mt.h5"  # committed CP2K labels
 
@@ -46,6 +47,22 @@ def test_bad_file_gives_one_line_error_and_exit_code_2(tmp_path, content, proble
     assert completed.stderr.startswith(f"echemml: error: {path}: ")
     assert problem in completed.stderr and "Traceback" not in completed.stderr
     assert len(completed.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "name, write, holds",
+    [("LOCPOT", write_locpot, "the local potential (eV)"),
+     ("ELFCAR", write_elfcar, "the electron localisation function (dimensionless)")],
+)
+def test_vasp_file_without_a_density_gives_one_line_error_and_exit_code_2(tmp_path, cp2k_water, name, write, holds):
+    path = tmp_path / name
+    write(cp2k_water.atoms, path)
+    completed = subprocess.run(
+        [sys.executable, "-m", "echemml", "info", str(path)], capture_output=True, text=True
+    )
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert completed.stderr.startswith(f"echemml: error: {path}: a VASP {name} holds {holds}, not an electron density")
+    assert len(completed.stderr.strip().splitlines()) == 1 and "Traceback" not in completed.stderr
 
 
 def test_info_describes_a_candidate_store(capsys):

@@ -88,3 +88,20 @@ def test_gaussian_cube_with_orbital_line_and_angstrom_units(tmp_path):
     assert grid.shape == (2, 2, 3)
     np.testing.assert_allclose(grid.voxel, np.eye(3) * 0.5)
     assert grid.values[1, 1, 2] == 12.0
+
+
+def test_valence_charges_survive_write_and_read(tmp_path, cp2k_water):
+    grid = cp2k_water.with_values(cp2k_water.values)
+    grid.metadata["valence_charges"] = np.array([6.0, 1.0, 1.0])
+    path = tmp_path / "density.cube"
+    write_density(grid, path)
+    assert read_cube(path).metadata["valence_charges"].tolist() == [6.0, 1.0, 1.0]
+
+
+def test_a_cube_without_valence_charges_reads_back_without_them(tmp_path, cp2k_water):
+    # the charge column then holds what the grid listed (CP2K: zeros), not valence charges
+    path = tmp_path / "density.cube"
+    write_density(cp2k_water, path)
+    grid = read_cube(path)
+    assert "valence_charges" not in grid.metadata
+    assert grid.metadata["nuclear_charges"].tolist() == [0.0, 0.0, 0.0]
