@@ -20,10 +20,9 @@ import numpy as np
 from ase.units import Bohr, Hartree
 
 from ..grid import uniform_grid
+from ..units import FIELD_AU_IN_V_PER_A
 from .result import DFTResult
 
-# 1 atomic unit of field strength = Hartree / (e·bohr) in V/Å
-FIELD_AU_IN_V_PER_A = Hartree / Bohr
 _EVAL_CHUNK = 100_000  # grid points per density evaluation
 
 

@@ -1,4 +1,4 @@
-"""VASP backend: pymatgen inputs (no VASP here), and the reading side on pymatgen-written CHGCARs."""
+"""VASP backend (no VASP here): pymatgen inputs, validators and the reading side on files pymatgen writes."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import shutil
 import pytest
 from ase.build import fcc100
 
-from echemml import EchemmlError, read_density
-from echemml.dft.vasp import run_vasp, vasp_input_set, write_vasp_inputs
+from echemml import EchemmlError
+from echemml.dft.vasp import read_vasp_density, read_vasprun, run_vasp, vasp_input_set, write_vasp_inputs
 
 pytest.importorskip("pymatgen")
 
@@ -18,6 +18,17 @@ def slab():
     atoms = fcc100("Au", size=(2, 2, 3), vacuum=8.0)
     atoms.pbc = True
     return atoms
+
+
+@pytest.fixture
+def water_chgcar(tmp_path, cp2k_water):
+    """A folder holding a CHGCAR of CP2K's water density (8 valence electrons), written by pymatgen."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+    from pymatgen.io.vasp import Chgcar, Poscar
+
+    structure = AseAtomsAdaptor.get_structure(cp2k_water.atoms)
+    Chgcar(Poscar(structure), {"total": cp2k_water.values * structure.volume}).write_file(tmp_path / "CHGCAR")
+    return tmp_path
 
 
 def test_static_set_writes_the_charge_density(slab):
@@ -49,10 +60,59 @@ def test_running_without_vasp_says_so(tmp_path):
         run_vasp(tmp_path, "vasp_std")
 
 
-def test_chgcar_from_pymatgen_writer_reads_as_density(tmp_path, cp2k_water):
-    from pymatgen.io.ase import AseAtomsAdaptor
-    from pymatgen.io.vasp import Chgcar, Poscar
+def test_chgcar_from_pymatgen_writer_reads_as_density(water_chgcar):
+    assert read_vasp_density(water_chgcar).integral() == pytest.approx(8.0, abs=1e-3)
 
-    structure = AseAtomsAdaptor.get_structure(cp2k_water.atoms)
-    Chgcar(Poscar(structure), {"total": cp2k_water.values * structure.volume}).write_file(tmp_path / "CHGCAR")
-    assert read_density(tmp_path / "CHGCAR").integral() == pytest.approx(8.0, abs=1e-3)
+
+def test_missing_vasprun_says_so(tmp_path):
+    with pytest.raises(EchemmlError, match="no vasprun.xml"):
+        read_vasprun(tmp_path)
+
+
+def test_field_with_its_dipole_layer_passes(tmp_path, slab):
+    from echemml.dft.vasp.validators import DipoleFieldValidator
+
+    write_vasp_inputs(slab, tmp_path, field=[0.0, 0.0, -0.5], potcar_spec=True)
+    assert not DipoleFieldValidator().check(str(tmp_path))
+
+
+def test_field_without_ldipol_fails(tmp_path, slab):
+    from pymatgen.io.vasp import Incar
+
+    from echemml.dft.vasp.validators import DipoleFieldValidator
+
+    write_vasp_inputs(slab, tmp_path, field=[0.0, 0.0, -0.5], potcar_spec=True)
+    incar = Incar.from_file(tmp_path / "INCAR")
+    incar["LDIPOL"] = False
+    incar.write_file(tmp_path / "INCAR")
+    assert DipoleFieldValidator().check(str(tmp_path))
+
+
+def test_written_chgcar_passes(water_chgcar):
+    from echemml.dft.vasp.validators import ChgcarValidator
+
+    assert not ChgcarValidator().check(str(water_chgcar))
+
+
+def test_missing_chgcar_fails(tmp_path):
+    from echemml.dft.vasp.validators import ChgcarValidator
+
+    assert ChgcarValidator().check(str(tmp_path))
+
+
+def test_job_setup_names_missing_inputs(tmp_path, slab):
+    from echemml.dft.vasp.jobs import VaspDensityJob
+
+    write_vasp_inputs(slab, tmp_path, potcar_spec=True)
+    with pytest.raises(EchemmlError, match="missing: POTCAR"):
+        VaspDensityJob().setup(str(tmp_path))
+
+
+def test_job_environment_has_its_threads_and_leaves_os_environ(monkeypatch):
+    import os
+
+    from echemml.dft.vasp.jobs import VaspDensityJob
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    assert VaspDensityJob(threads=1).environment()["OMP_NUM_THREADS"] == "1"
+    assert os.environ["OMP_NUM_THREADS"] == "4"
