@@ -41,7 +41,8 @@ from echemml.analysis.plots import save_figure  # noqa: E402
 from echemml.grid import DensityGrid  # noqa: E402
 from echemml.io import read_density  # noqa: E402
 from echemml.io.files import atomic_open  # noqa: E402
-from echemml.model import load_model, predict_slab_response  # noqa: E402
+from echemml.model import load_model  # noqa: E402
+from echemml.workflows import predict_slab_response  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 STRUCTURES = Path("data/au100/structures_mt")
