@@ -9,7 +9,8 @@ pool of local processes, or on a dask.distributed cluster
 - ``NAME.cube`` (density or Δn source) and ``NAME.json`` (energy in eV, forces
   in eV/Å, electron counts, settings, timings) in ``out``, written atomically
   by the worker;
-- the compact labels (random- and TS-order candidates with their values,
+- the compact labels (random- and TS-order candidates with their values, and
+  each atom's valence charge when the DFT code gave it,
   :func:`echemml.io.candidates.candidates_from_grid`) in a
   :class:`~echemml.io.candidates.CandidateStore`, written by this process only,
   one job at a time, so that the store has a single writer. The store is open
@@ -34,6 +35,7 @@ from pathlib import Path
 import ase
 import numpy as np
 
+from ..grid import DensityGrid
 from ..io import read_density, write_density
 from ..io.candidates import Candidates, CandidateStore, candidates_from_grid
 from ..io.files import atomic_open
@@ -104,6 +106,12 @@ def is_labelled(name: str, job: LabelJob, stored: set[str] | None) -> bool:
     return in_out and (stored is None or name in stored)
 
 
+def valence_attrs(grid: DensityGrid) -> dict:
+    """``{"valence_charges": Z_val of each atom (e)}`` when the grid's metadata holds them, else ``{}``."""
+    valence = grid.metadata.get("valence_charges")
+    return {} if valence is None else {"valence_charges": np.asarray(valence, dtype=float)}
+
+
 def label_molecule(named: tuple[str, ase.Atoms], job: LabelJob) -> MoleculeLabel:
     """Run PySCF on one (name, molecule) pair and write or return what ``job`` asks for."""
     name, atoms = named
@@ -132,6 +140,7 @@ def label_molecule(named: tuple[str, ase.Atoms], job: LabelJob) -> MoleculeLabel
                 "n_valence": result.n_valence,
                 "electrons_on_grid": result.grid.integral(),
                 "scf_seconds": result.timings.get("scf"),
+                **valence_attrs(result.grid),
             },
         )
     if out is not None:
@@ -241,7 +250,8 @@ def label_slab(named: tuple[str, ase.Atoms], job: SlabLabelJob) -> list[Candidat
             candidates.append(candidates_from_grid(
                 name, values, n_random=job.random_points, n_ts=job.ts_points, ts_sigma=job.ts_sigma,
                 seed=job.seed, field=field, target="density" if field is None else "response",
-                attrs={"code": "cp2k", "structure": stem, "electrons_on_grid": values.integral()},
+                attrs={"code": "cp2k", "structure": stem, "electrons_on_grid": values.integral(),
+                       **valence_attrs(values)},
             ))
     return candidates
 

@@ -105,7 +105,8 @@ def run_pyscf(
 
     Returns:
         DFTResult with the density in e/Å³ on a grid of ``settings.spacing`` Å
-        extending ``settings.margin`` Å beyond the atoms, energy in eV and forces in eV/Å.
+        extending ``settings.margin`` Å beyond the atoms, energy in eV and forces in eV/Å;
+        the grid's metadata "valence_charges" holds each atom's pseudopotential Z_val (e).
     """
     from pyscf import dft
     from pyscf.dft import numint
@@ -157,7 +158,7 @@ def run_pyscf(
     timings["grid"] = time.perf_counter() - start
     grid.metadata.update(
         {
-            "nuclear_charges": np.asarray(mol.atom_charges(), dtype=float),
+            "valence_charges": np.asarray(mol.atom_charges(), dtype=float),  # GTH Z_val, e
             "comment": ["PySCF valence density", f"{settings.xc} {settings.basis} {settings.pseudo}"],
         }
     )

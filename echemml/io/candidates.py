@@ -10,14 +10,16 @@ an expensive DFT run is far smaller. For each configuration this store keeps
 so that the first k entries of either list are a valid random or TS sample of
 size k for any k up to its length. LIFS then picks from the TS candidates. With
 the grid geometry (origin, voxel, shape) a flat index gives the point's position.
-The structure, energy (eV), forces (eV/Å) and valence electron count come along.
+The structure, energy (eV), forces (eV/Å), valence electron count and, when the
+DFT code gave them, each atom's valence charge (e) come along.
 
 Layout::
 
     /                   attrs: format="echemml-candidates", version, units (JSON)
     /configs/<name>/    attrs: numbers, positions [Å], cell [Å], pbc, field [V/Å], forces [eV/Å],
                                origin [Å], voxel [Å], shape, code, ts_sigma, n_valence,
-                               energy [eV], electrons_on_grid, complete
+                               energy [eV], electrons_on_grid, valence_charges [e] (when known),
+                               complete
         random_order (int32), random_values (float32, e/Å³)
         ts_order (int32), ts_values (float32, e/Å³)
 
@@ -56,7 +58,8 @@ class Candidates:
         random_order, random_values: flat indices in random order and n there (e/Å³).
         ts_order, ts_values: flat indices in TS order and n there (e/Å³).
         field: applied field, V/Å.
-        attrs: energy (eV), n_valence, electrons_on_grid, ts_sigma, source, code.
+        attrs: energy (eV), n_valence, electrons_on_grid, ts_sigma, source, code, and
+            "valence_charges" ((natoms,) e) when the DFT code gave them.
         forces: (natoms, 3) eV/Å or None.
     """
 

@@ -13,6 +13,8 @@ Layout (units in brackets)::
         points    (npoints, 3)       sampled grid-point positions [Å]
         targets   (npoints,)         n or Δn at those points [e/Å³]
         indices   (npoints,)         flat (C-order) indices into the source grid
+        valence_charges (natoms,)    each atom's valence charge Z_val [e]; only when
+                                     known (files written before it have none)
 
 Configurations are appended as new groups without rewriting earlier ones; the
 ``complete`` attribute is set last, and readers skip groups that lack it (an
@@ -25,7 +27,7 @@ import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import ase
@@ -54,6 +56,7 @@ class SampledConfiguration:
         target: "density" or "response".
         indices: flat indices of the points in the source grid (or empty).
         provenance: source file, its SHA-256, sampler and parameters, grid size.
+        valence_charges: (natoms,) each atom's valence charge Z_val in e, or None when unknown.
     """
 
     atoms: ase.Atoms
@@ -63,6 +66,7 @@ class SampledConfiguration:
     target: str = "density"
     indices: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     provenance: dict = dataclasses.field(default_factory=dict)
+    valence_charges: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.points = np.asarray(self.points, dtype=np.float64).reshape(-1, 3)
@@ -73,6 +77,27 @@ class SampledConfiguration:
             raise ValueError(f"{len(self.points)} points but {len(self.targets)} targets")
         if self.target not in TARGET_KINDS:
             raise ValueError(f"target must be one of {TARGET_KINDS}, got {self.target!r}")
+        if self.valence_charges is not None:
+            self.valence_charges = np.asarray(self.valence_charges, dtype=np.float64).reshape(-1)
+            if len(self.valence_charges) != len(self.atoms):
+                raise ValueError(f"{len(self.valence_charges)} valence charges for {len(self.atoms)} atoms")
+
+
+def element_valence_charges(configurations: Iterable[SampledConfiguration]) -> dict[str, float] | None:
+    """The valence charge Z_val (e) of each element, as the configurations that carry them agree on, or None.
+
+    None when no configuration carries valence charges, when two disagree on an
+    element, or when an element appears only in configurations without them.
+    """
+    table: dict[str, float] = {}
+    elements: set[str] = set()
+    for config in configurations:
+        symbols = config.atoms.get_chemical_symbols()
+        elements.update(symbols)
+        for symbol, charge in zip(symbols, [] if config.valence_charges is None else config.valence_charges):
+            if table.setdefault(symbol, float(charge)) != float(charge):
+                return None
+    return table if table and set(table) == elements else None
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -116,6 +141,7 @@ class SampleSet(HDF5Store):
             target=str(group.attrs["target"]),
             indices=group["indices"][()],
             provenance=self._provenance(group),
+            valence_charges=group["valence_charges"][()] if "valence_charges" in group else None,
         )
 
     def __iter__(self) -> Iterator[SampledConfiguration]:
@@ -159,6 +185,8 @@ class SampleSet(HDF5Store):
         group["points"] = config.points
         group["targets"] = config.targets
         group["indices"] = config.indices
+        if config.valence_charges is not None:
+            group["valence_charges"] = config.valence_charges
         provenance = dict(config.provenance)
         group.attrs["target"] = config.target
         group.attrs["sampler"] = json.dumps(provenance.pop("sampler", {}))

@@ -3,7 +3,8 @@
 For each configuration — a density file (cube, CHGCAR), a (field, zero-field)
 pair of files for a response, or compact candidates from a
 :class:`~echemml.io.candidates.CandidateStore` — this draws the grid points a
-model trains on and returns a :class:`~echemml.io.samples.SampledConfiguration`:
+model trains on and returns a :class:`~echemml.io.samples.SampledConfiguration`
+(with each atom's valence charge when the grid or the candidates carry them):
 
 - ``random``: ``n_points`` uniform draws;
 - ``ts``: ``n_points`` targeted draws (Eq. 5);
@@ -136,7 +137,7 @@ def sample_grid(
     target: str = "density",
     name: str = "",
 ) -> SampledConfiguration:
-    """Sample one density (or response, ``target="response"``) grid (e/Å³)."""
+    """Sample one density (or response, ``target="response"``) grid (e/Å³), keeping its "valence_charges" (e)."""
     rng = np.random.default_rng(_seed_for(settings, name))
     values = grid.values.reshape(-1)
     weights = np.abs(values) if target == "response" else values
@@ -159,11 +160,12 @@ def sample_grid(
         target=target,
         indices=chosen,
         provenance={"n_grid_points": grid.npoints, "sampler": {**asdict(settings), **residual_info}},
+        valence_charges=grid.metadata.get("valence_charges"),
     )
 
 
 def sample_candidates(candidates: Candidates, settings: SamplerSettings, model=None) -> SampledConfiguration:
-    """Sample from compact labels: prefixes of the stored random/TS orders, then LIFS."""
+    """Sample from compact labels: prefixes of the stored random/TS orders, then LIFS (keeps valence charges, e)."""
     rng = np.random.default_rng(_seed_for(settings, candidates.name))
     if settings.method == "random":
         order, values = candidates.random_order, candidates.random_values
@@ -207,6 +209,7 @@ def sample_candidates(candidates: Candidates, settings: SamplerSettings, model=N
         indices=chosen,
         provenance={"source": candidates.name, "n_grid_points": n_grid,
                     "sampler": {**asdict(settings), **residual_info}},
+        valence_charges=candidates.attrs.get("valence_charges"),
     )
 
 

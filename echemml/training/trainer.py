@@ -41,7 +41,7 @@ from torch.utils.data.distributed import DistributedSampler
 from tqdm import tqdm
 
 from ..errors import EchemmlError
-from ..io.samples import SampleSet
+from ..io.samples import SampledConfiguration, SampleSet, element_valence_charges
 from ..model.files import save_model
 from ..model.fireann import FireannConfig
 from ..model.heads import GhostPointModel, build_model
@@ -96,6 +96,19 @@ def read_samples(path: str | os.PathLike) -> tuple[list, list[str]]:
     if not configurations:
         raise EchemmlError(f"{path}: the sample set holds no configurations")
     return configurations, names
+
+
+def valence_table(
+    configurations: list[SampledConfiguration], init_model: GhostPointModel | None = None
+) -> dict[str, float] | None:
+    """The valence charge (e) of each element that a model trained on ``configurations`` records, or None.
+
+    From the configurations (:func:`~echemml.io.samples.element_valence_charges`);
+    when none of them carries valence charges, a warm start keeps its init model's table.
+    """
+    if any(config.valence_charges is not None for config in configurations):
+        return element_valence_charges(configurations)
+    return getattr(init_model, "metadata", {}).get("valence_charges")
 
 
 class Trainer:
@@ -165,6 +178,7 @@ class Trainer:
             "train_points": self.train_set.n_points,
             "validation_points": self.validation_set.n_points,
         }
+        self.valence_charges = valence_table(configurations, init_model)
         if init_model is None:
             self._set_target_scaling()
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
@@ -469,9 +483,10 @@ class Trainer:
         distributed.barrier(self.context)
 
     def metadata(self) -> dict:
-        """Facts stored in the model file: data, epochs, best validation loss and RMSE."""
+        """Facts stored in the model file: data, epochs, best validation loss and RMSE, and the
+        valence charge of each element (e, "valence_charges") when the training data agree on them."""
         best = min(self.progress.history, key=lambda row: row["val_loss"], default=None)
-        return {
+        facts = {
             **self.data_summary,
             "epochs": self.progress.epoch,
             "best_val_loss": None if best is None else best["val_loss"],
@@ -479,6 +494,9 @@ class Trainer:
             "stop_reason": self.progress.stop_reason,
             "processes": self.context.world_size,
         }
+        if self.valence_charges is not None:
+            facts["valence_charges"] = dict(self.valence_charges)
+        return facts
 
     @contextlib.contextmanager
     def _stop_signals(self) -> Iterator[None]:

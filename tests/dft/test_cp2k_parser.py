@@ -40,6 +40,11 @@ def test_scf_steps_are_those_printed():
     assert scf_summary(summary).startswith("51 SCF steps")
 
 
+def test_output_without_the_kinds_print_lists_no_valence():
+    """The fixture's input predates ``&PRINT / &KINDS``: at PRINT_LEVEL LOW CP2K lists no kind."""
+    assert read_output(AU100_OUT).valence_charges == {}
+
+
 def test_thread_count_comes_from_the_header():
     assert read_output(DATA / "cp2k_h2o" / "h2o.out").threads == 2
 

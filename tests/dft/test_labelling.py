@@ -49,3 +49,11 @@ def test_the_store_can_be_read_between_molecules_while_a_batch_runs(tmp_path):
         with CandidateStore(store) as labels:  # would raise "in use" if the batch held the file open
             seen.append((label.name, labels.names()))
     assert seen == [("water", ["water"]), ("ammonia", ["ammonia", "water"])]
+
+
+def test_stored_candidates_carry_each_atoms_valence_charge(tmp_path):
+    job = LabelJob(settings=PySCFSettings(spacing=0.3), compute_forces=False, keep_candidates=True,
+                   random_points=20, ts_points=20)
+    list(label_molecules({"water": molecule("H2O")}, job, tmp_path / "labels.h5"))
+    with CandidateStore(tmp_path / "labels.h5") as labels:
+        assert labels["water"].attrs["valence_charges"].tolist() == [6.0, 1.0, 1.0]

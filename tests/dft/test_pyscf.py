@@ -9,6 +9,7 @@ from ase.build import molecule
 pytest.importorskip("pyscf")
 
 from echemml.dft.pyscf import PySCFSettings, run_pyscf  # noqa: E402
+from echemml.io import read_density, write_density  # noqa: E402
 from echemml.qm9 import load_qm9  # noqa: E402
 
 pytestmark = pytest.mark.dft
@@ -71,3 +72,12 @@ def test_field_induces_dipole_along_the_field(pyscf_water):
 
 def test_forces_sum_to_zero_without_field(pyscf_water):
     np.testing.assert_allclose(pyscf_water.forces.sum(axis=0), 0.0, atol=1e-3)
+
+
+def test_grid_carries_the_gth_valence_charges(pyscf_water):
+    assert pyscf_water.grid.metadata["valence_charges"].tolist() == [6.0, 1.0, 1.0]
+
+
+def test_valence_charges_survive_a_cube_written_and_read(pyscf_water, tmp_path):
+    write_density(pyscf_water.grid, tmp_path / "water.cube")
+    assert read_density(tmp_path / "water.cube").metadata["valence_charges"].tolist() == [6.0, 1.0, 1.0]

@@ -10,6 +10,9 @@ import pytest
 from echemml.errors import InputFileError
 from echemml.io.candidates import CandidateStore, candidates_from_grid
 from echemml.sampling import targeted_log_weights
+from tests.conftest import DATA
+
+COMMITTED_STORE = DATA.parents[1] / "data" / "au100_response.h5"  # written before valence charges
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +51,20 @@ def test_store_round_trip_keeps_candidates(tmp_path, water_candidates):
     np.testing.assert_allclose(loaded.ts_values, water_candidates.ts_values, rtol=1e-7)
     np.testing.assert_allclose(loaded.voxel, water_candidates.voxel)
     assert loaded.shape == water_candidates.shape and loaded.attrs["ts_sigma"] == 30.0
+
+
+def test_valence_charges_in_the_attrs_survive_the_store(tmp_path, water_candidates):
+    labelled = dataclasses.replace(water_candidates, attrs={**water_candidates.attrs,
+                                                            "valence_charges": np.array([6.0, 1.0, 1.0])})
+    with CandidateStore(tmp_path / "labels.h5", "a") as store:
+        store.add(labelled)
+    with CandidateStore(tmp_path / "labels.h5") as store:
+        assert store["water"].attrs["valence_charges"].tolist() == [6.0, 1.0, 1.0]
+
+
+def test_a_store_written_before_valence_charges_reads_without_them():
+    with CandidateStore(COMMITTED_STORE) as store:
+        assert "valence_charges" not in store[store.names()[0]].attrs
 
 
 def test_store_is_compact(tmp_path, water_candidates):

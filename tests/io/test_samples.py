@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import h5py
 import numpy as np
 import pytest
 from ase.build import molecule
 
 from echemml import InputFileError
-from echemml.io.samples import SampledConfiguration, SampleSet
+from echemml.io.samples import SampledConfiguration, SampleSet, element_valence_charges
 
 
 def configuration(seed: int, target: str = "density") -> SampledConfiguration:
@@ -55,6 +57,56 @@ def test_append_keeps_earlier_groups_untouched(tmp_path):
         assert set(samples.sources()) == {f"{1:064x}", f"{2:064x}"}
     with SampleSet(path) as samples:
         np.testing.assert_array_equal(samples[0].targets, first_targets)
+
+
+def test_valence_charges_read_back(tmp_path):
+    path = tmp_path / "samples.h5"
+    with SampleSet(path, "a") as samples:
+        samples.append(dataclasses.replace(configuration(1), valence_charges=[6, 1, 1]))
+    with SampleSet(path) as samples:
+        assert samples[0].valence_charges.tolist() == [6.0, 1.0, 1.0]
+
+
+def test_a_file_in_the_layout_before_valence_charges_reads_them_as_none(tmp_path):
+    """Without valence charges nothing new is written: the group is as older files have it."""
+    path = tmp_path / "samples.h5"
+    with SampleSet(path, "a") as samples:
+        samples.append(configuration(1))
+    with h5py.File(path) as handle:
+        assert sorted(handle["configs/000000"]) == ["cell", "field", "indices", "numbers", "pbc", "points",
+                                                    "positions", "targets"]
+    with SampleSet(path) as samples:
+        assert samples[0].valence_charges is None
+
+
+def test_valence_charges_must_be_one_per_atom():
+    with pytest.raises(ValueError, match="2 valence charges for 3 atoms"):
+        dataclasses.replace(configuration(1), valence_charges=[6, 1])
+
+
+def with_valence(configuration: SampledConfiguration, table: dict[str, float]) -> SampledConfiguration:
+    symbols = configuration.atoms.get_chemical_symbols()
+    return dataclasses.replace(configuration, valence_charges=[table[symbol] for symbol in symbols])
+
+
+def test_element_valence_charges_are_those_the_configurations_agree_on():
+    agreeing = [with_valence(configuration(1), {"O": 6, "H": 1}), configuration(2),
+                with_valence(configuration(3), {"O": 6, "H": 1})]
+    assert element_valence_charges(agreeing) == {"O": 6.0, "H": 1.0}
+
+
+def test_element_valence_charges_are_none_when_configurations_disagree():
+    disagreeing = [with_valence(configuration(1), {"O": 6, "H": 1}), with_valence(configuration(2), {"O": 8, "H": 1})]
+    assert element_valence_charges(disagreeing) is None
+
+
+def test_element_valence_charges_are_none_when_an_element_has_none():
+    methane = SampledConfiguration(molecule("CH4"), np.zeros((1, 3)), [0.1])
+    assert element_valence_charges([with_valence(configuration(1), {"O": 6, "H": 1}), methane]) is None
+
+
+def test_element_valence_charges_are_none_when_no_configuration_carries_them():
+    assert element_valence_charges([configuration(1), configuration(2)]) is None
 
 
 def test_incomplete_group_is_skipped(tmp_path):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from echemml.io import write_density
 from echemml.io.candidates import candidates_from_grid
 from echemml.model import build_model, preset_config
 from echemml.sampling.driver import SamplerSettings, Source, sample_configurations, sample_source, sources_from_paths
@@ -49,6 +50,26 @@ def test_candidates_give_prefixes_of_the_stored_orders(cp2k_water):
     candidates = candidates_from_grid("water", cp2k_water, n_random=300, n_ts=300)
     sampled = sample_source(Source(candidates=candidates), SamplerSettings(method="random", n_points=40))
     np.testing.assert_array_equal(sampled.indices, candidates.random_order[:40])
+
+
+def test_a_cube_with_valence_charges_gives_them_to_its_sample(cp2k_water, tmp_path):
+    grid = cp2k_water.copy()
+    grid.metadata["valence_charges"] = np.array([6.0, 1.0, 1.0])
+    write_density(grid, tmp_path / "water.cube")
+    sampled = sample_source(Source(path=str(tmp_path / "water.cube")), SamplerSettings(method="random", n_points=10))
+    assert sampled.valence_charges.tolist() == [6.0, 1.0, 1.0]
+
+
+def test_a_cube_without_valence_charges_gives_a_sample_without_them():
+    sampled = sample_source(Source(path=str(CP2K_WATER_CUBE)), SamplerSettings(method="random", n_points=10))
+    assert sampled.valence_charges is None
+
+
+def test_candidates_with_valence_charges_give_them_to_their_sample(cp2k_water):
+    candidates = candidates_from_grid("water", cp2k_water, n_random=300, n_ts=300,
+                                      attrs={"valence_charges": np.array([6.0, 1.0, 1.0])})
+    sampled = sample_source(Source(candidates=candidates), SamplerSettings(method="ts", n_points=40))
+    assert sampled.valence_charges.tolist() == [6.0, 1.0, 1.0]
 
 
 def test_response_pairs_sample_delta_n_by_its_magnitude():

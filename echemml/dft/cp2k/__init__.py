@@ -8,12 +8,12 @@ In custodian's shape, one module per part:
 - :mod:`.validators`: the custodian Validators ``ScfConvergedValidator`` and
   ``MtCellValidator`` (a cell at least twice the density along the MT solver's axes);
 - :mod:`.parser`: the output file through pymatgen's ``Cp2kOutput`` (energy in eV,
-  forces in eV/Å, convergence);
+  forces in eV/Å, convergence, each kind's valence charge in e);
 - :mod:`.mt_cell`: the MT Poisson solver's cell condition on a DensityGrid;
 - :mod:`.run`: :func:`run_cp2k`, one calculation under custodian in a scratch folder.
 
 Writing inputs needs neither custodian nor pymatgen; running and reading need
-both (``pip install 'echemml[vasp]'``), so :mod:`.jobs` and :mod:`.validators`
+both (``pip install 'echemml[cp2k]'``), so :mod:`.jobs` and :mod:`.validators`
 are imported from their modules, not from here.
 """
 

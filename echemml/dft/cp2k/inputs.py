@@ -4,7 +4,9 @@ Recipe (../shared/design/DFT_RECIPES.md): PBE, DZVP-MOLOPT-SR-GTH, GTH-PBE
 pseudopotentials, CUTOFF 300 / REL_CUTOFF 40, Fermi–Dirac smearing, Broyden
 mixing. A field ε along axis a is a linear external potential φ = −ε_a·x_a with
 the Poisson solver periodic in the other two directions (MT solver), so that the
-periodic images do not depolarise the cell.
+periodic images do not depolarise the cell. The input asks CP2K to print each
+atomic kind (``&SUBSYS / &PRINT / &KINDS``: its potential and valence charge,
+read back by :mod:`.parser`); print keys leave the density unchanged.
 """
 
 from __future__ import annotations
@@ -173,7 +175,7 @@ def write_input(
             f"      POTENTIAL {settings.potential}",
             "    &END KIND",
         ]
-    lines += ["  &END SUBSYS"]
+    lines += ["    &PRINT", "      &KINDS", "        POTENTIAL", "      &END KINDS", "    &END PRINT", "  &END SUBSYS"]
     if settings.forces:
         lines += ["  &PRINT", "    &FORCES ON", "    &END FORCES", "  &END PRINT"]
     lines += ["&END FORCE_EVAL", ""]

@@ -34,9 +34,10 @@ class Cp2kDensityJob(Job):
 
     setup writes ``cp2k.inp``; run starts ``settings.command`` with
     OMP_NUM_THREADS = ``settings.threads`` in the subprocess's environment,
-    stdout to ``cp2k.out``; postprocess reads energy (eV), forces (eV/Å) and the
-    density cube (Å, e/Å³), and warns when the cell is too short for the MT
-    Poisson solver.
+    stdout to ``cp2k.out``; postprocess reads energy (eV), forces (eV/Å), the
+    density cube (Å, e/Å³) and each atom's valence charge (e, the grid's
+    metadata "valence_charges", when the output lists every kind), and warns
+    when the cell is too short for the MT Poisson solver.
     """
 
     def __init__(self, atoms: ase.Atoms, field: np.ndarray | None = None, settings: Cp2kSettings | None = None) -> None:
@@ -79,6 +80,9 @@ class Cp2kDensityJob(Job):
         grid.metadata["comment"] = [
             "CP2K valence density", f"{self.settings.xc} {self.settings.basis} {self.settings.potential}",
         ]
+        valence = atom_valences(summary.valence_charges, self.atoms.get_chemical_symbols())
+        if valence is not None:
+            grid.metadata["valence_charges"] = valence
         forces = summary.forces if summary.forces is not None and len(summary.forces) == len(self.atoms) else None
         self.result = DFTResult(
             grid=grid,
@@ -98,3 +102,13 @@ class Cp2kDensityJob(Job):
             "formula": self.atoms.get_chemical_formula(), "field_V_per_A": self.field.tolist(),
             "settings": self.settings.as_dict(),
         }
+
+
+def atom_valences(kind_valences: dict[str, float], symbols: list[str]) -> np.ndarray | None:
+    """Z_val of each atom (e) from the valence of each kind (the input names each kind by its element), or None.
+
+    None when some element's kind has no valence listed (an output without ``&PRINT / &KINDS``).
+    """
+    if not set(symbols) <= set(kind_valences):
+        return None
+    return np.array([kind_valences[symbol] for symbol in symbols])

@@ -1,9 +1,13 @@
-"""Reading a CP2K output file: energy (eV), forces (eV/Å), SCF convergence, electron and thread counts.
+"""Reading a CP2K output file: energy (eV), forces (eV/Å), SCF convergence, electron and thread counts, valences.
 
 pymatgen's ``Cp2kOutput`` reads whether the run ended, whether each SCF converged,
-the convergence of every SCF step, the energy, the forces and the header (OpenMP
-threads). Own parsing: only the electron count ("Number of electrons:"), which
-pymatgen takes from the atomic-kind block that PRINT_LEVEL LOW does not print.
+the convergence of every SCF step, the energy, the forces, the header (OpenMP
+threads) and each atomic kind's valence charge. The valences come from the
+atomic guess's "Total number of valence electrons" line of each kind, which CP2K
+prints (with the kind's potential and its "Electronic configuration") only when
+the input asks for ``&SUBSYS / &PRINT / &KINDS``, as echemml's inputs do; at
+PRINT_LEVEL LOW without it (older outputs) no kind is listed. Own parsing: only
+the electron count ("Number of electrons:"), printed at any print level.
 ``Cp2kOutput(auto_load=True)`` is not used: its structure parser does not finish
 on a slab output.
 """
@@ -39,6 +43,8 @@ class Cp2kOutputSummary:
         scf_convergence: the convergence of each step of the last SCF (CP2K's
             density-matrix change, dimensionless).
         threads: the OpenMP threads the process ran with (None when not printed).
+        valence_charges: Z_val of each atomic kind CP2K used, e, by kind name
+            (empty when the output lists no kinds, see the module docstring).
     """
 
     completed: bool
@@ -48,6 +54,7 @@ class Cp2kOutputSummary:
     n_valence: float
     scf_convergence: tuple[float, ...]
     threads: int | None
+    valence_charges: dict[str, float]
 
 
 def read_output(path: str | Path) -> Cp2kOutputSummary:
@@ -57,7 +64,10 @@ def read_output(path: str | Path) -> Cp2kOutputSummary:
     path = Path(path)
     if not path.is_file():
         raise Cp2kError(f"{path}: CP2K wrote no output")
-    output = Cp2kOutput(str(path))
+    try:
+        output = Cp2kOutput(str(path))
+    except IndexError:  # pymatgen's kind parser on an output cut short inside its kind block
+        return _cut_short_in_setup()
     try:
         output.ran_successfully()
     except ValueError:  # pymatgen's way of saying "PROGRAM ENDED" is missing
@@ -79,7 +89,22 @@ def read_output(path: str | Path) -> Cp2kOutputSummary:
         n_valence=float(electrons[0]) if electrons else float("nan"),
         scf_convergence=tuple(steps[-1]),
         threads=int(threads) if threads is not None else None,
+        valence_charges=_kind_valences(output.data.get("atomic_kind_info", {})),
     )
+
+
+def _cut_short_in_setup() -> Cp2kOutputSummary:
+    """The summary of an output that ends before its first SCF: unfinished, nothing computed."""
+    return Cp2kOutputSummary(
+        completed=False, scf_converged=False, energy=None, forces=None, n_valence=float("nan"),
+        scf_convergence=(), threads=None, valence_charges={},
+    )
+
+
+def _kind_valences(kinds: dict) -> dict[str, float]:
+    """Z_val (e) of each kind in pymatgen's "atomic_kind_info", by kind name; kinds without one are left out."""
+    return {kind: float(info["valence_electrons"]) for kind, info in kinds.items()
+            if info.get("valence_electrons") is not None}
 
 
 def _energies(output) -> list[float]:

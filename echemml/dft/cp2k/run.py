@@ -44,7 +44,7 @@ def run_cp2k(
         from .jobs import INPUT_FILE, OUTPUT_FILE, STDERR_FILE, Cp2kDensityJob
         from .validators import CUBE_PATTERN, MtCellValidator, ScfConvergedValidator
     except ImportError as exc:
-        raise Cp2kError(f"running CP2K needs custodian and pymatgen ({exc}): pip install 'echemml[vasp]'") from None
+        raise Cp2kError(f"running CP2K needs custodian and pymatgen ({exc}): pip install 'echemml[cp2k]'") from None
     job = Cp2kDensityJob(atoms, field, settings)
     validators = [ScfConvergedValidator(OUTPUT_FILE)] + ([MtCellValidator(INPUT_FILE)] if require_mt_cell else [])
     with tempfile.TemporaryDirectory(prefix="echemml-cp2k-") as scratch:
