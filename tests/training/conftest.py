@@ -72,16 +72,24 @@ def gaussian_density(atoms, points: np.ndarray) -> np.ndarray:
     return (atoms.numbers[None] * np.exp(-squared / 0.5)).sum(-1) / 10.0
 
 
-@pytest.fixture(scope="session")
-def toy_sample_file(tmp_path_factory):
-    """Four molecules with 60 points each of an analytic density (no DFT): fast training tests."""
+GTH_VALENCE = {"H": 1, "C": 4, "N": 5, "O": 6, "F": 7}  # e, PySCF's GTH-PBE pseudopotentials
+
+
+def write_toy_samples(path, with_valence: bool = False):
+    """Four molecules with 60 points each of an analytic density (no DFT), optionally with GTH valence charges."""
     from ase.build import molecule
 
-    path = tmp_path_factory.mktemp("toy") / "toy.h5"
     rng = np.random.default_rng(7)
     with SampleSet(path, "a") as samples:
         for name in ("H2O", "NH3", "CH4", "HF"):
             atoms = molecule(name)
             points = atoms.positions[rng.integers(len(atoms), size=60)] + rng.normal(scale=0.8, size=(60, 3))
-            samples.append(SampledConfiguration(atoms, points, gaussian_density(atoms, points)))
+            valence = [GTH_VALENCE[symbol] for symbol in atoms.get_chemical_symbols()] if with_valence else None
+            samples.append(SampledConfiguration(atoms, points, gaussian_density(atoms, points), valence_charges=valence))
     return path
+
+
+@pytest.fixture(scope="session")
+def toy_sample_file(tmp_path_factory):
+    """Four molecules with 60 points each of an analytic density (no DFT): fast training tests."""
+    return write_toy_samples(tmp_path_factory.mktemp("toy") / "toy.h5")

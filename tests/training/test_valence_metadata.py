@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from ase.build import molecule
-from conftest import gaussian_density, small_config
+from conftest import GTH_VALENCE, small_config, write_toy_samples
 
-from echemml.io.samples import SampledConfiguration, SampleSet
 from echemml.model import load_model
 from echemml.training import Trainer
-
-GTH_VALENCE = {"H": 1, "C": 4, "N": 5, "O": 6, "F": 7}
 
 
 @pytest.fixture(scope="module")
 def valence_sample_file(tmp_path_factory):
-    """Four molecules with 60 points each of an analytic density, each atom with its GTH valence charge."""
-    path = tmp_path_factory.mktemp("valence") / "toy.h5"
-    rng = np.random.default_rng(7)
-    with SampleSet(path, "a") as samples:
-        for name in ("H2O", "NH3", "CH4", "HF"):
-            atoms = molecule(name)
-            points = atoms.positions[rng.integers(len(atoms), size=60)] + rng.normal(scale=0.8, size=(60, 3))
-            valence = [GTH_VALENCE[symbol] for symbol in atoms.get_chemical_symbols()]
-            targets = gaussian_density(atoms, points)
-            samples.append(SampledConfiguration(atoms, points, targets, valence_charges=valence))
-    return path
+    """The toy molecules, each atom with its GTH valence charge."""
+    return write_toy_samples(tmp_path_factory.mktemp("valence") / "toy.h5", with_valence=True)
 
 
 @pytest.fixture(scope="module")
