@@ -7,11 +7,9 @@
 #   bash examples/qm9_pipeline.sh [RUN_DIR]        # default ./qm9_pipeline; resumable
 #
 # Measured: held-out QM9 112944 (C7H13NO, 2.6 M grid points) NMAE 2.973 %, R² 0.997,
-# 52.16 e of 52. Two runs from the same labels, one on 2 cores shared with other jobs (load
-# average 5-8), one with a CPU hog on both cores as well, gave bit-identical models and
-# predicted cubes (NMAE spread 0); steps 2-4 took 483 s and 772 s, step 1 816 s on the busy
-# cores. 200 epochs take about 4 minutes on 2 idle cores (estimated from
-# benchmarks/train_throughput.py's one-thread rate).
+# 52.16 e of 52. Three runs from the same labels (busy cores at load 5-8; the same with a CPU
+# hog on both cores; quiet cores) gave bit-identical models and predicted cubes (NMAE spread
+# 0); steps 2-4 took 483 s, 772 s and 234 s, step 1 816 s on the busy cores.
 #
 # Steps (each resumes if the run is interrupted):
 #   1. PySCF GTH-PBE valence densities (0.1 Å grid) of 4 new QM9 molecules (indices ≤ 100000),
