@@ -6,11 +6,11 @@ import shutil
 
 import numpy as np
 import pytest
-from ase import Atoms
 from ase.build import fcc100
 
 from echemml import EchemmlError
 from echemml.dft.cp2k import Cp2kError, Cp2kSettings, run_cp2k, write_input
+from tests.dft.conftest import H2, require_cp2k
 
 needs_cp2k = pytest.mark.skipif(shutil.which("cp2k.psmp") is None, reason="CP2K not installed (apt-get install cp2k)")
 
@@ -41,14 +41,12 @@ def test_oblique_field_is_refused():
         write_input(fcc100("Au", size=(1, 1, 2), vacuum=5.0), field=[0.1, 0.0, 1.0])
 
 
-H2 = Atoms("H2", positions=[(2, 2, 3.63), (2, 2, 4.37)], cell=[4, 4, 8], pbc=[True, True, False])
 FAST = Cp2kSettings(cutoff=200, smearing_K=0)
 
 
 @pytest.fixture(scope="module")
 def h2_runs():
-    if shutil.which("cp2k.psmp") is None:
-        pytest.skip("CP2K not installed")
+    require_cp2k()
     return {sign: run_cp2k(H2, field=[0, 0, 0.5 * sign] if sign else None, settings=FAST) for sign in (0, 1, -1)}
 
 

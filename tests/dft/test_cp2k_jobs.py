@@ -6,19 +6,18 @@ import os
 import shutil
 
 import pytest
-from ase import Atoms
 
 from echemml.dft.cp2k import Cp2kError, Cp2kSettings, read_output, run_cp2k
 
 pytest.importorskip("custodian")
 from echemml.dft.cp2k.jobs import Cp2kDensityJob  # noqa: E402
+from tests.dft.conftest import H2
 
 pytestmark = [
     pytest.mark.dft,
     pytest.mark.skipif(shutil.which("cp2k.psmp") is None, reason="CP2K not installed (apt-get install cp2k)"),
 ]
 
-H2 = Atoms("H2", positions=[(2, 2, 3.63), (2, 2, 4.37)], cell=[4, 4, 8], pbc=[True, True, False])
 FAST = Cp2kSettings(cutoff=200, smearing_K=0, forces=False, threads=1)
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
-from ase import Atoms
 from ase.units import Bohr, Hartree
 
 from echemml.dft.cp2k import Cp2kSettings, read_output, run_cp2k
 from echemml.dft.cp2k.parser import scf_summary
 from tests.conftest import DATA
+from tests.dft.conftest import H2, require_cp2k
 
 pytest.importorskip("pymatgen")
 from pymatgen.io.cp2k.outputs import Cp2kOutput  # noqa: E402
@@ -49,13 +47,11 @@ def test_thread_count_comes_from_the_header():
     assert read_output(DATA / "cp2k_h2o" / "h2o.out").threads == 2
 
 
-H2 = Atoms("H2", positions=[(2, 2, 3.63), (2, 2, 4.37)], cell=[4, 4, 8], pbc=[True, True, False])
 
 
 @pytest.fixture(scope="module")
 def h2_output(tmp_path_factory):
-    if shutil.which("cp2k.psmp") is None:
-        pytest.skip("CP2K not installed")
+    require_cp2k()
     folder = tmp_path_factory.mktemp("h2")
     with pytest.warns(UserWarning, match="MT Poisson"):
         run_cp2k(H2, settings=Cp2kSettings(cutoff=200, smearing_K=0), keep=folder)

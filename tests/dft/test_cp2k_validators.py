@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from ase import Atoms
 
 from echemml.dft.cp2k import Cp2kSettings, run_cp2k
 from tests.conftest import DATA
+from tests.dft.conftest import H2, require_cp2k
 
 pytest.importorskip("custodian")
 from echemml.dft.cp2k.jobs import Cp2kDensityJob  # noqa: E402
@@ -16,14 +16,12 @@ from echemml.dft.cp2k.validators import MtCellValidator, ScfConvergedValidator  
 
 needs_cp2k = pytest.mark.skipif(shutil.which("cp2k.psmp") is None, reason="CP2K not installed (apt-get install cp2k)")
 AU100 = DATA / "cp2k_au100"
-H2 = Atoms("H2", positions=[(2, 2, 3.63), (2, 2, 4.37)], cell=[4, 4, 8], pbc=[True, True, False])
 
 
 @pytest.fixture(scope="module")
 def unconverged_run(tmp_path_factory):
     """A folder where CP2K ran H2 with MAX_SCF 1: it ends normally with an unconverged SCF."""
-    if shutil.which("cp2k.psmp") is None:
-        pytest.skip("CP2K not installed")
+    require_cp2k()
     folder = tmp_path_factory.mktemp("unconverged")
     job = Cp2kDensityJob(H2, settings=Cp2kSettings(cutoff=200, smearing_K=0, max_scf=1, forces=False, threads=1))
     job.setup(str(folder))
@@ -34,8 +32,7 @@ def unconverged_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def short_cell_run(tmp_path_factory):
     """A kept H2 run whose 8 Å cell is 1.7× its density along z."""
-    if shutil.which("cp2k.psmp") is None:
-        pytest.skip("CP2K not installed")
+    require_cp2k()
     folder = tmp_path_factory.mktemp("short")
     with pytest.warns(UserWarning, match="MT Poisson"):
         run_cp2k(H2, settings=Cp2kSettings(cutoff=200, smearing_K=0, forces=False, threads=1), keep=folder)
