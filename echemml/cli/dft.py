@@ -10,7 +10,10 @@ forces in eV/Å, electron counts, settings, timings). With ``--candidates FILE.h
 it keeps the compact labels instead (random-order and TS-order candidate points
 with their densities, see :mod:`echemml.io.candidates`), a few kB per molecule.
 Outputs are written last and atomically: a molecule already present is skipped,
-so a killed run resumes where it stopped. ``--workers N`` labels N molecules (or
+so a killed run resumes where it stopped. A structure file of several frames (extxyz)
+gives one structure per frame (STEM_0000, …); a frame's ``charge`` and
+``external_field`` (V/Å) in its info line set its net charge and field (PySCF).
+``--workers N`` labels N molecules (or
 slabs) at once in separate processes, ``--dask ADDRESS`` fans them out to a
 dask.distributed cluster; the candidate store is written by this process only
 (:mod:`echemml.dft.labelling`).
@@ -54,16 +57,24 @@ def _structures(args: argparse.Namespace) -> dict[str, object]:
         for index in indices:
             structures[f"qm9_{index:06d}"] = molecules[index]
     for path in args.structures:
-        if not Path(path).is_file():
-            raise InputFileError(path, "no such file")
-        try:
-            atoms = ase.io.read(path)
-        except Exception as exc:  # ase raises many kinds for unreadable files
-            raise InputFileError(path, f"cannot read a structure ({type(exc).__name__}: {exc})") from None
-        structures[Path(path).stem] = atoms
+        structures.update(_structures_in_file(path))
     if not structures:
         raise EchemmlError("nothing to compute: give structure files or --qm9 RANGE")
     return structures
+
+
+def _structures_in_file(path: str) -> dict[str, object]:
+    """Output stem → ase.Atoms of every frame in a structure file: STEM for one frame, STEM_0000, … for several."""
+    if not Path(path).is_file():
+        raise InputFileError(path, "no such file")
+    try:
+        frames = ase.io.read(path, index=":")
+    except Exception as exc:  # ase raises many kinds for unreadable files
+        raise InputFileError(path, f"cannot read a structure ({type(exc).__name__}: {exc})") from None
+    stem = Path(path).stem
+    if len(frames) == 1:
+        return {stem: frames[0]}
+    return {f"{stem}_{index:04d}": atoms for index, atoms in enumerate(frames)}
 
 
 def run_pyscf_batch(args: argparse.Namespace) -> int:
@@ -185,7 +196,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="embedded PySCF engine (PBE, GTH pseudopotentials) for molecules",
         description="Valence densities of molecules with PySCF (PBE, GTH-DZVP, GTH-PBE).",
     )
-    pyscf.add_argument("structures", nargs="*", metavar="STRUCTURE", help="structure files ASE can read")
+    pyscf.add_argument("structures", nargs="*", metavar="STRUCTURE",
+                       help="structure files ASE can read (every frame; info 'charge' and 'external_field' per frame)")
     pyscf.add_argument("--qm9", metavar="RANGE", help="QM9 indices, e.g. 1-20,25")
     pyscf.add_argument(
         "--allow-reserved", action="store_true", help="allow QM9 indices above 120000 (evaluation data only)"

@@ -52,7 +52,8 @@ class LabelJob:
 
     Attributes:
         settings: the PySCF recipe (basis, functional, grid spacing and margin).
-        field: uniform field in V/Å, or None.
+        field: uniform field in V/Å, or None; a molecule's own ``atoms.info["external_field"]``
+            (V/Å, as extxyz keeps it) takes precedence.
         compute_forces: also compute forces (eV/Å) for the JSON record and the store.
         out: folder for NAME.cube + NAME.json, or None.
         keep_candidates: return compact labels for a candidate store.
@@ -112,15 +113,26 @@ def valence_attrs(grid: DensityGrid) -> dict:
     return {} if valence is None else {"valence_charges": np.asarray(valence, dtype=float)}
 
 
+def molecule_field(atoms: ase.Atoms, job: LabelJob) -> np.ndarray | None:
+    """The field (V/Å) a molecule is labelled in: its ``info["external_field"]``, else the job's, else None."""
+    field = atoms.info.get("external_field", job.field)
+    return None if field is None else np.asarray(field, dtype=float).reshape(3)
+
+
 def label_molecule(named: tuple[str, ase.Atoms], job: LabelJob) -> MoleculeLabel:
-    """Run PySCF on one (name, molecule) pair and write or return what ``job`` asks for."""
+    """Run PySCF on one (name, molecule) pair and write or return what ``job`` asks for.
+
+    The molecule's net charge (e) is ``atoms.info["charge"]`` (0 when absent), as
+    extxyz files and ASE's calculators carry it; its field is :func:`molecule_field`.
+    """
     name, atoms = named
     if job.threads:
         from pyscf import lib
 
         lib.num_threads(job.threads)
-    field_v_per_a = None if job.field is None else np.asarray(job.field, dtype=float)
-    result = run_pyscf(atoms, field=field_v_per_a, settings=job.settings, compute_forces=job.compute_forces)
+    charge = int(atoms.info.get("charge", 0))
+    result = run_pyscf(atoms, field=molecule_field(atoms, job), settings=job.settings, charge=charge,
+                       compute_forces=job.compute_forces)
     record = {"name": name, **result.summary(), "qm9_index": atoms.info.get("qm9_index")}
     out = None if job.out is None else Path(job.out)
     if not result.converged:
@@ -137,6 +149,7 @@ def label_molecule(named: tuple[str, ase.Atoms], job: LabelJob) -> MoleculeLabel
                 "code": "pyscf",
                 "settings": json.dumps(result.parameters),
                 "energy": result.energy,
+                "charge": charge,
                 "n_valence": result.n_valence,
                 "electrons_on_grid": result.grid.integral(),
                 "scf_seconds": result.timings.get("scf"),

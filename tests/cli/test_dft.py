@@ -39,6 +39,29 @@ def test_structure_file_in_a_field(tmp_path):
     assert record["field_V_per_A"] == [0.0, 0.0, 0.1]
 
 
+def test_each_frame_of_an_extxyz_is_labelled_with_its_own_charge_and_field(tmp_path):
+    """Frame 0: H3O+ (charge +1) in 0.2 V/Å along x; frame 1: neutral water in no field."""
+    import ase.io
+    from ase import Atoms
+    from ase.build import molecule
+
+    from echemml.io.candidates import CandidateStore
+
+    hydronium = Atoms("OH3", positions=[(0, 0, 0.1), (0.95, 0, -0.2), (-0.47, 0.82, -0.2), (-0.47, -0.82, -0.2)])
+    hydronium.info.update(charge=1, external_field=[0.2, 0.0, 0.0])
+    ase.io.write(tmp_path / "ions.extxyz", [hydronium, molecule("H2O")])
+    out, store = tmp_path / "out", tmp_path / "labels.h5"
+    assert main(["dft", "pyscf", str(tmp_path / "ions.extxyz"), "--spacing", "0.25", "--out", str(out),
+                 "--candidates", str(store), "--random-points", "50", "--ts-points", "50", "--quiet"]) == 0
+    ion, water = (json.loads((out / f"ions_{i:04d}.json").read_text()) for i in (0, 1))
+    assert ion["parameters"]["charge"] == 1 and ion["field_V_per_A"] == [0.2, 0.0, 0.0]
+    assert water["parameters"]["charge"] == 0 and water["field_V_per_A"] == [0.0, 0.0, 0.0]
+    assert ion["n_valence"] == water["n_valence"] == 8  # H3O+ has one proton more, not one electron more
+    with CandidateStore(store) as labels:
+        assert labels["ions_0000"].attrs["charge"] == 1 and labels["ions_0001"].attrs["charge"] == 0
+        assert list(labels["ions_0000"].field) == [0.2, 0.0, 0.0]
+
+
 def test_reserved_qm9_index_exits_with_code_2(tmp_path, capsys):
     assert main(["dft", "pyscf", "--qm9", "120001", "--out", str(tmp_path)]) == 2
     assert "reserved for evaluation" in capsys.readouterr().err
