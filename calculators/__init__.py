@@ -1,5 +1,11 @@
 """ASE calculators backed by echemml models (installed as ``echemml.calculators``).
 
-Filled by later work: a calculator that routes energy/forces and densities to
-the models that own them.
+:class:`EChemCalculator` routes each property to the model that owns it: energy,
+forces and stress to a potential (an echemml energy model or any ASE calculator),
+densities, electron counts, Bader charges and dipoles to a density model, the field
+response to a response model.
 """
+
+from .echem import EChemCalculator
+
+__all__ = ["EChemCalculator"]

@@ -1,0 +1,213 @@
+"""EChemCalculator: an ASE calculator that routes each property to the model that owns it.
+
+The potential (an echemml energy model, or any ASE calculator) gives energy, forces
+and stress, and a committee potential adds ``energy_std`` and ``forces_std``; a
+density model gives the density on a grid around the atoms, its electron count,
+Bader charges and the dipole; a response model gives the density response Δn to the
+field. Units: eV, Å, e, V/Å, e·Å, e/Å³.
+
+Everything follows ASE's contract, so every ASE dynamics, optimiser and trajectory
+writer works unchanged: ``Calculator.calculate`` runs first, a property is computed
+only when asked for and kept until the atoms, the field (``calc.set(field=...)`` or
+``atoms.info["external_field"]``) or the net charge (``atoms.info["charge"]``)
+change. Per-frame scalars that ASE has no name for (``energy_std``, ``electrons``) go
+to ``atoms.info`` and per-atom ones (``forces_std``, ``bader_charges``) to
+``atoms.arrays`` of the atoms asked about, so that extxyz keeps them.
+
+A charged system in a uniform field ε has the energy −Q ε·R_c of its net charge Q at
+its centre R_c, which depends on the origin and which no local model can learn from
+invariant features: an echemml potential adds it explicitly (R_c the centroid of the
+atoms, the field's origin at 0 as in :mod:`echemml.dft.pyscf`), so that the total
+force on an ion is exactly Q ε.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import ase
+import numpy as np
+from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
+
+from echemml import keys
+from echemml.analysis.bader import bader_charges, model_valence_charges
+from echemml.errors import EchemmlError
+from echemml.grid import DensityGrid, uniform_grid
+
+POTENTIAL_PROPERTIES = ("energy", "free_energy", "forces", "stress")
+COMMITTEE_PROPERTIES = (keys.std_key(keys.ENERGY), keys.std_key(keys.FORCES))
+DENSITY_PROPERTIES = ("density", "electrons", "charges", "dipole")
+RESPONSE_PROPERTIES = ("response",)
+INFO_KEYS = {"energy_std": "energy_std", "electrons": "electrons"}  # result → atoms.info key
+ARRAY_KEYS = {"forces_std": "forces_std", "charges": "bader_charges"}  # result → atoms.arrays key
+
+
+def _model(model):
+    """An echemml model from a model object, a file path or a shipped model's name."""
+    if model is None or not isinstance(model, (str, os.PathLike)):
+        return model
+    from echemml.model import load_model
+
+    return load_model(model)
+
+
+class EChemCalculator(Calculator):
+    """Energy and forces from a potential, densities and charges from density models, in a uniform field.
+
+    Args:
+        potential: an echemml energy model (object, path or shipped name) or any ASE calculator.
+        density_model: an echemml density model n(r; ε) (object, path or name), or None.
+        response_model: an echemml response model Δn(r; ε), or None.
+        field: the uniform field, V/Å (``atoms.info["external_field"]`` overrides it per frame).
+        charge: the net charge, e (``atoms.info["charge"]`` overrides it; default 0).
+        spacing, margin: the grid of the density properties, Å (molecules get ``margin`` of vacuum).
+        bader_backend, vacuum_tol: how Bader charges are computed (:func:`echemml.analysis.bader.bader_charges`).
+    """
+
+    default_parameters = {
+        "field": (0.0, 0.0, 0.0), "charge": 0, "spacing": 0.1, "margin": 4.0,
+        "bader_backend": "baderkit", "vacuum_tol": 1e-4,
+    }
+
+    def __init__(self, potential=None, density_model=None, response_model=None, **kwargs):
+        super().__init__(**kwargs)
+        self.potential = _model(potential)
+        self.density_model = _model(density_model)
+        self.response_model = _model(response_model)
+        for name, model, head in (("density_model", self.density_model, keys.DENSITY),
+                                  ("response_model", self.response_model, keys.RESPONSE)):
+            if model is not None and model.head != head:
+                raise EchemmlError(f"{name}: a {model.head} model; give a {head} model")
+        self.implemented_properties = self._properties()
+
+    # ------------------------------------------------------------------ routing
+    def _echemml_potential(self) -> bool:
+        return self.potential is not None and not isinstance(self.potential, Calculator)
+
+    def _properties(self) -> list[str]:
+        """The properties this instance computes, from the models it was given."""
+        properties: list[str] = []
+        if self._echemml_potential():
+            if self.potential.head != keys.ENERGY:
+                raise EchemmlError(f"potential: a {self.potential.head} model; give an energy model or an ASE calculator")
+            properties += POTENTIAL_PROPERTIES + (COMMITTEE_PROPERTIES if len(self.potential.members) > 1 else ())
+        elif self.potential is not None:
+            properties += [p for p in POTENTIAL_PROPERTIES if p in self.potential.implemented_properties]
+        if self.density_model is not None:
+            properties += DENSITY_PROPERTIES
+        if self.response_model is not None:
+            properties += RESPONSE_PROPERTIES
+        return list(dict.fromkeys(properties))
+
+    def field_of(self, atoms: ase.Atoms) -> np.ndarray:
+        """The field the atoms sit in, V/Å: their ``info["external_field"]``, else the calculator's."""
+        return np.asarray(atoms.info.get("external_field", self.parameters.field), dtype=float).reshape(3)
+
+    def charge_of(self, atoms: ase.Atoms) -> int:
+        """The net charge, e: ``atoms.info["charge"]``, else the calculator's."""
+        return int(atoms.info.get("charge", self.parameters.charge))
+
+    def set(self, **kwargs) -> dict:
+        """Change parameters (``field``, ``charge``, ``spacing``, …); any change discards the results."""
+        changed = super().set(**kwargs)
+        if changed:
+            self.reset()
+        return changed
+
+    def check_state(self, atoms: ase.Atoms, tol: float = 1e-15) -> list[str]:
+        """ASE's changes, plus 'external_field' and 'charge' when the atoms' info changed them."""
+        changes = super().check_state(atoms, tol)
+        if self.atoms is not None:
+            if not np.allclose(self.field_of(atoms), self.field_of(self.atoms), rtol=0.0, atol=tol):
+                changes.append("external_field")
+            if self.charge_of(atoms) != self.charge_of(self.atoms):
+                changes.append("charge")
+        return changes
+
+    def calculate(
+        self, atoms: ase.Atoms | None = None, properties: Sequence[str] = ("energy",),
+        system_changes: Sequence[str] = all_changes,
+    ) -> None:
+        """Fill ``results`` with the properties asked for (and what comes with them), nothing more."""
+        super().calculate(atoms, properties, system_changes)
+        for name in properties:
+            if name in self.results:
+                continue
+            if name in POTENTIAL_PROPERTIES + COMMITTEE_PROPERTIES and self.potential is not None:
+                self._potential_results(name)
+            elif name in DENSITY_PROPERTIES and self.density_model is not None:
+                self._density_results(name)
+            elif name in RESPONSE_PROPERTIES and self.response_model is not None:
+                self.results["response"] = self._grid_of(self.response_model)
+            else:
+                raise PropertyNotImplementedError(f"{name}: no model of this calculator gives it")
+        if atoms is not None:
+            self._annotate(atoms)
+
+    # -------------------------------------------------------------- potential
+    def _potential_results(self, name: str) -> None:
+        atoms = self.atoms
+        if not self._echemml_potential():
+            value = self.potential.get_property(name, atoms)
+            self.results[name] = value
+            return
+        from echemml.model import predict_energy
+
+        stress = name == "stress"
+        if stress and not np.all(atoms.pbc):
+            raise PropertyNotImplementedError("stress: the atoms are not periodic along all three axes")
+        field, charge = self.field_of(atoms), self.charge_of(atoms)
+        predicted = predict_energy(self.potential, atoms, field=field, stress=stress)
+        centroid = atoms.positions.mean(axis=0)
+        predicted[keys.ENERGY] -= charge * float(field @ centroid)  # −Q ε·R_c, origin at 0
+        predicted[keys.FORCES] = predicted[keys.FORCES] + charge * field / len(atoms)
+        self.results.update(predicted)
+        self.results["free_energy"] = self.results[keys.ENERGY]
+
+    # ---------------------------------------------------------------- density
+    def _grid_of(self, model) -> DensityGrid:
+        """The model's values (e/Å³) on a grid around ``self.atoms`` in their field."""
+        from echemml.model import predict_grid
+
+        grid = uniform_grid(self.atoms, self.parameters.spacing, self.parameters.margin, dtype=np.float32)
+        return predict_grid(model, grid, field=self.field_of(self.atoms))
+
+    def _valence(self) -> np.ndarray:
+        valence = model_valence_charges(self.density_model.metadata, self.atoms.get_chemical_symbols())
+        if valence is None:
+            raise EchemmlError("the density model lists no valence charges (metadata 'valence_charges'): "
+                               "charges and dipole need each atom's Z_val")
+        return valence
+
+    def _density_results(self, name: str) -> None:
+        if "density" not in self.results:
+            density = self._grid_of(self.density_model)
+            self.results["density"] = density
+            self.results["electrons"] = density.integral()
+        density = self.results["density"]
+        if name == "charges":
+            density.metadata["valence_charges"] = self._valence()
+            bader = bader_charges(density, backend=self.parameters.bader_backend,
+                                  vacuum_tol=self.parameters.vacuum_tol)
+            self.results["charges"] = bader.charges
+        elif name == "dipole":
+            # Σ Z_val R − ∫ n r dV, e·Å, origin at 0 (electrons negative)
+            electrons_moment = np.zeros(3)
+            flat = density.values.reshape(-1).astype(np.float64)
+            for chunk, points in density.iter_points():
+                electrons_moment += flat[chunk] @ points
+            electrons_moment *= density.voxel_volume
+            self.results["dipole"] = self._valence() @ self.atoms.positions - electrons_moment
+
+    def _annotate(self, atoms: ase.Atoms) -> None:
+        """Copy the results ASE has no standard name for into ``atoms.info`` and ``atoms.arrays``."""
+        for name, key in INFO_KEYS.items():
+            if name in self.results:
+                atoms.info[key] = float(self.results[name])
+        for name, key in ARRAY_KEYS.items():
+            if name in self.results:
+                atoms.arrays[key] = np.asarray(self.results[name], dtype=float).reshape(len(atoms), -1).squeeze()
+
+
+__all__ = ["EChemCalculator"]
