@@ -3,7 +3,8 @@
 :class:`EChemCalculator` routes each property to the model that owns it: energy,
 forces and stress to a potential (an echemml energy model or any ASE calculator),
 densities, electron counts, Bader charges and dipoles to a density model, the field
-response to a response model.
+response to a response model. :class:`~echemml.calculators.recorder.PropertyRecorder`
+attached to any ASE dynamics writes chosen properties per frame to an HDF5 time series.
 """
 
 from .echem import EChemCalculator

@@ -48,6 +48,8 @@ STRESS = "stress"
 DIPOLE = "dipole"
 DENSITY = "density"
 RESPONSE = "response"
+ELECTRONS = "electrons"
+CHARGES = "charges"
 # sampled targets and grids in files
 TARGETS = "targets"
 LENGTH = "length"
@@ -75,6 +77,8 @@ QUANTITIES: dict[str, Quantity] = {
     DIPOLE: Quantity("e·Å", "(B, 3)", "dipole moment"),
     DENSITY: Quantity("e/Å³", "(P,)", "valence electron density n(r), electrons positive"),
     RESPONSE: Quantity("e/Å³", "(P,)", "density response Δn(r; ε) = n_ε(r) − n_0(r)"),
+    ELECTRONS: Quantity("e", "(B,)", "electrons of a structure's density (its integral over the grid)"),
+    CHARGES: Quantity("e", "(N,)", "Bader net charge of each atom, Z_val − electrons in its basins"),
     TARGETS: Quantity("e/Å³", "(P,)", "sampled density or response values a model trains on"),
     LENGTH: Quantity("Å", "", "any length: cutoffs, grid spacings, voxel vectors"),
 }

@@ -21,7 +21,9 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import EchemmlError
 
-VERBS = ("dft", "info", "sample", "train", "fit", "committee", "predict", "evaluate", "response", "analyze", "bader")
+VERBS = (
+    "dft", "info", "sample", "train", "fit", "committee", "predict", "evaluate", "response", "analyze", "bader", "md",
+)
 
 
 def build_parser(verbs: Sequence[str] = VERBS) -> argparse.ArgumentParser:
