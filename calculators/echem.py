@@ -14,11 +14,10 @@ change. Per-frame scalars that ASE has no name for (``energy_std``, ``electrons`
 to ``atoms.info`` and per-atom ones (``forces_std``, ``bader_charges``) to
 ``atoms.arrays`` of the atoms asked about, so that extxyz keeps them.
 
-A charged system in a uniform field ε has the energy −Q ε·R_c of its net charge Q at
-its centre R_c, which depends on the origin and which no local model can learn from
-invariant features: an echemml potential adds it explicitly (R_c the centroid of the
-atoms, the field's origin at 0 as in :mod:`echemml.dft.pyscf`), so that the total
-force on an ion is exactly Q ε.
+A charged system in a uniform field ε has the energy −Q ε·R_c of its net charge Q,
+which depends on the origin and which no local model can learn: an echemml potential
+adds it explicitly (:mod:`echemml.model.charged_field`), so that the total force on an
+ion is exactly Q ε.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from echemml import keys
 from echemml.analysis.bader import bader_charges, model_valence_charges
 from echemml.errors import EchemmlError
 from echemml.grid import DensityGrid, uniform_grid
+from echemml.model.charged_field import net_charge_field_terms
 
 POTENTIAL_PROPERTIES = ("energy", "free_energy", "forces", "stress")
 COMMITTEE_PROPERTIES = (keys.std_key(keys.ENERGY), keys.std_key(keys.FORCES))
@@ -159,9 +159,9 @@ class EChemCalculator(Calculator):
             raise PropertyNotImplementedError("stress: the atoms are not periodic along all three axes")
         field, charge = self.field_of(atoms), self.charge_of(atoms)
         predicted = predict_energy(self.potential, atoms, field=field, stress=stress)
-        centroid = atoms.positions.mean(axis=0)
-        predicted[keys.ENERGY] -= charge * float(field @ centroid)  # −Q ε·R_c, origin at 0
-        predicted[keys.FORCES] = predicted[keys.FORCES] + charge * field / len(atoms)
+        charge_energy, charge_forces = net_charge_field_terms(atoms.positions, charge, field)
+        predicted[keys.ENERGY] += charge_energy
+        predicted[keys.FORCES] = predicted[keys.FORCES] + charge_forces
         self.results.update(predicted)
         self.results["free_energy"] = self.results[keys.ENERGY]
 

@@ -88,7 +88,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default="training", metavar="DIR", help="run folder (default ./training)")
     parser.add_argument("--resume", action="store_true", help="continue exactly from DIR/checkpoint.pt")
     parser.add_argument("--init", metavar="MODEL", help="warm start from a model file (keeps its sizes and scaling)")
-    parser.add_argument("--head", choices=("density", "response"), help="what to learn (default: the configuration's)")
+    parser.add_argument("--head", choices=("density", "response", "energy"),
+                        help="what to learn (default: the configuration's); energy: the DFT energies and forces "
+                        "that the sample set's configurations carry")
     parser.add_argument("--epochs", type=int, metavar="N", help="epoch budget")
     parser.add_argument("--time-budget", type=float, metavar="S", help="wall-clock budget of this run, s")
     parser.add_argument("--batch-size", type=int, metavar="B", help="structures per step (all processes)")

@@ -15,6 +15,9 @@ Layout (units in brackets)::
         indices   (npoints,)         flat (C-order) indices into the source grid
         valence_charges (natoms,)    each atom's valence charge Z_val [e]; only when
                                      known (files written before it have none)
+        energy    ()                 the DFT energy [eV], field included; only when labelled
+        forces    (natoms, 3)        the DFT forces [eV/Å]; only when labelled
+                                     (attr charge: the net charge [e], 0 when absent)
 
 Configurations are appended as new groups without rewriting earlier ones; the
 ``complete`` attribute is set last, and readers skip groups that lack it (an
@@ -57,6 +60,9 @@ class SampledConfiguration:
         indices: flat indices of the points in the source grid (or empty).
         provenance: source file, its SHA-256, sampler and parameters, grid size.
         valence_charges: (natoms,) each atom's valence charge Z_val in e, or None when unknown.
+        energy: the configuration's DFT energy (eV, the field's interaction included), or None.
+        forces: (natoms, 3) its DFT forces (eV/Å), or None.
+        charge: its net charge, e.
     """
 
     atoms: ase.Atoms
@@ -67,6 +73,9 @@ class SampledConfiguration:
     indices: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     provenance: dict = dataclasses.field(default_factory=dict)
     valence_charges: np.ndarray | None = None
+    energy: float | None = None
+    forces: np.ndarray | None = None
+    charge: int = 0
 
     def __post_init__(self) -> None:
         self.points = np.asarray(self.points, dtype=np.float64).reshape(-1, 3)
@@ -81,6 +90,8 @@ class SampledConfiguration:
             self.valence_charges = np.asarray(self.valence_charges, dtype=np.float64).reshape(-1)
             if len(self.valence_charges) != len(self.atoms):
                 raise ValueError(f"{len(self.valence_charges)} valence charges for {len(self.atoms)} atoms")
+        if self.forces is not None:
+            self.forces = np.asarray(self.forces, dtype=np.float64).reshape(len(self.atoms), 3)
 
 
 def element_valence_charges(configurations: Iterable[SampledConfiguration]) -> dict[str, float] | None:
@@ -142,6 +153,9 @@ class SampleSet(HDF5Store):
             indices=group["indices"][()],
             provenance=self._provenance(group),
             valence_charges=group["valence_charges"][()] if "valence_charges" in group else None,
+            energy=float(group["energy"][()]) if "energy" in group else None,
+            forces=group["forces"][()] if "forces" in group else None,
+            charge=int(group.attrs.get("charge", 0)),
         )
 
     def __iter__(self) -> Iterator[SampledConfiguration]:
@@ -187,6 +201,11 @@ class SampleSet(HDF5Store):
         group["indices"] = config.indices
         if config.valence_charges is not None:
             group["valence_charges"] = config.valence_charges
+        if config.energy is not None:
+            group["energy"] = float(config.energy)
+        if config.forces is not None:
+            group["forces"] = config.forces
+        group.attrs["charge"] = int(config.charge)
         provenance = dict(config.provenance)
         group.attrs["target"] = config.target
         group.attrs["sampler"] = json.dumps(provenance.pop("sampler", {}))

@@ -165,7 +165,10 @@ def sample_grid(
 
 
 def sample_candidates(candidates: Candidates, settings: SamplerSettings, model=None) -> SampledConfiguration:
-    """Sample from compact labels: prefixes of the stored random/TS orders, then LIFS (keeps valence charges, e)."""
+    """Sample from compact labels: prefixes of the stored random/TS orders, then LIFS.
+
+    The configuration keeps the labels' valence charges (e), energy (eV), forces (eV/Å) and net charge (e).
+    """
     rng = np.random.default_rng(_seed_for(settings, candidates.name))
     if settings.method == "random":
         order, values = candidates.random_order, candidates.random_values
@@ -210,6 +213,9 @@ def sample_candidates(candidates: Candidates, settings: SamplerSettings, model=N
         provenance={"source": candidates.name, "n_grid_points": n_grid,
                     "sampler": {**asdict(settings), **residual_info}},
         valence_charges=candidates.attrs.get("valence_charges"),
+        energy=candidates.attrs.get("energy"),
+        forces=candidates.forces,
+        charge=int(candidates.attrs.get("charge", 0)),
     )
 
 

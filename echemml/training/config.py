@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import EchemmlError, InputFileError
 
 DEFAULT_CONFIG_FILE = Path(__file__).with_name("qm9.yaml")
-HEAD_NAMES = ("density", "response")
+HEAD_NAMES = ("density", "response", "energy")
 DTYPE_NAMES = ("float32", "float64")
 LOSS_NAMES = ("mse", "mae")
 SCHEDULE_NAMES = ("plateau", "cosine")
@@ -78,6 +78,8 @@ class TrainingSettings:
         loss: "mse" (the paper's squared error) or "mae" (absolute error, the
             measure NMAE takes over the whole grid), of the targets divided by
             their standard deviation.
+        energy_weight, forces_weight: the energy head's loss, w_E·p(ΔE/N) + w_F·mean p(ΔF)
+            per structure (eV per atom, eV/Å; MACE's defaults 1 and 100).
         loss_weights: weight of each configuration's points in the loss, by a
             pattern (fnmatch) of its sample-set name or source, e.g. {"train_L6_*": 3};
             the first pattern that matches counts, others weigh 1.
@@ -105,6 +107,8 @@ class TrainingSettings:
     ema_decay: float | None = None
     loss: str = "mse"
     loss_weights: dict[str, float] = field(default_factory=dict)
+    energy_weight: float = 1.0
+    forces_weight: float = 100.0
     checkpoint_every: int = 10
     dtype: str = "float32"
     threads: int | None = None
@@ -145,7 +149,7 @@ class Config:
 
     Attributes:
         samples: sample set (HDF5) to train on; None when the command line names it.
-        head: "density" or "response".
+        head: "density", "response" or "energy" (energies and forces of labelled configurations).
         model, training, fit: the sections above.
     """
 
@@ -199,6 +203,8 @@ class Config:
             problems.append("training.validation_configurations must be a list of name patterns")
         if not 0.0 < t.lr_factor < 1.0:
             problems.append("training.lr_factor must lie in (0, 1)")
+        if t.energy_weight < 0 or t.forces_weight < 0 or t.energy_weight + t.forces_weight == 0:
+            problems.append("training.energy_weight and training.forces_weight must be ≥ 0, not both 0")
         for key in ("batch_size", "patience", "checkpoint_every"):
             if int(getattr(t, key)) < 1:
                 problems.append(f"training.{key} must be at least 1")

@@ -65,7 +65,7 @@ def split_points(n_points: int, validation_fraction: float, seed: int, index: in
     return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
 
-def _matches(name: str, config: SampledConfiguration, patterns: Sequence[str]) -> bool:
+def name_matches(name: str, config: SampledConfiguration, patterns: Sequence[str]) -> bool:
     """Whether a configuration's sample-set name or its source (e.g. the candidate name) matches a pattern."""
     labels = [name, str(config.provenance.get("source", ""))]
     return any(fnmatchcase(label, pattern) for label in labels for pattern in patterns)
@@ -73,6 +73,11 @@ def _matches(name: str, config: SampledConfiguration, patterns: Sequence[str]) -
 
 class PointDataset(Dataset):
     """Structures with their training (or validation) points, ready for the model."""
+
+    @staticmethod
+    def collate(items: Sequence[StructurePoints]) -> StructurePoints:
+        """Several structures with their points as one batch (:func:`collate`)."""
+        return collate(items)
 
     def __init__(self, items: list[StructurePoints], names: list[str]):
         self.items = items
@@ -122,11 +127,11 @@ class PointDataset(Dataset):
             everything = np.arange(len(config.targets))
             if not validation_configurations:
                 parts = zip(split_points(len(config.targets), validation_fraction, seed, index), (train, validation))
-            elif _matches(name, config, validation_configurations):
+            elif name_matches(name, config, validation_configurations):
                 parts = [(everything, validation)]
             else:
                 parts = [(everything, train)]
-            weight = next((float(w) for pattern, w in weights.items() if _matches(name, config, [pattern])), 1.0)
+            weight = next((float(w) for pattern, w in weights.items() if name_matches(name, config, [pattern])), 1.0)
             for chosen, (items, kept_names) in parts:
                 points = config.points[chosen]
                 ghosts = GhostPoints.from_pairs(points, point_atom_pairs(points, config.atoms, cutoff), dtype)

@@ -40,6 +40,7 @@ import torch
 from torch.utils.data.distributed import DistributedSampler
 from tqdm import tqdm
 
+from .. import keys
 from ..errors import EchemmlError
 from ..io.samples import SampledConfiguration, SampleSet, element_valence_charges
 from ..model.files import save_model
@@ -48,7 +49,8 @@ from ..model.heads import GhostPointModel, build_model
 from . import distributed
 from .checkpoints import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from .config import Config, write_config
-from .data import PointDataset, StructurePoints, collate
+from .data import PointDataset, StructurePoints
+from .energy_data import EnergyDataset, StructureEnergy, reference_energies, require_energy_labels
 from .ema import WeightAverage
 from .log import write_learning_curve, write_log
 
@@ -142,8 +144,10 @@ class Trainer:
         self.dtype = torch.float64 if settings.dtype == "float64" else torch.float32
 
         configurations, names = read_samples(self.samples)
-        kinds = {c.target for c in configurations}
-        if kinds != {config.head}:
+        if config.head == keys.ENERGY:
+            require_energy_labels(configurations, names, self.samples)
+        elif {c.target for c in configurations} != {config.head}:
+            kinds = {c.target for c in configurations}
             raise EchemmlError(
                 f"{self.samples}: a {config.head} model needs {config.head} targets, "
                 f"the sample set holds {', '.join(sorted(kinds))}"
@@ -158,11 +162,7 @@ class Trainer:
         else:
             self.model = build_model(self._model_config(configurations), config.head)
         self.model = self.model.to(self.dtype).to(self.device).train()
-        self.train_set, self.validation_set = PointDataset.split(
-            configurations, names, self.model.species, self.model.cutoff,
-            settings.validation_fraction, settings.seed, settings.loss_weights, self.dtype,
-            settings.validation_configurations,
-        )
+        self.train_set, self.validation_set = self._datasets(configurations, names)
         if len(self.validation_set.targets()) == 0:
             raise EchemmlError(
                 f"{self.samples}: no configuration matches training.validation_configurations "
@@ -200,6 +200,21 @@ class Trainer:
             threshold=0.0, min_lr=0.0,
         )
 
+    def _datasets(self, configurations, names) -> tuple[PointDataset, PointDataset] | tuple[EnergyDataset, EnergyDataset]:
+        """(training, validation): sampled points for a density or response head, whole labelled
+        configurations for the energy head."""
+        settings = self.config.training
+        if self.model.head == keys.ENERGY:
+            return EnergyDataset.split(
+                configurations, names, self.model.species, self.model.cutoff, settings.validation_fraction,
+                settings.seed, self.dtype, settings.validation_configurations,
+            )
+        return PointDataset.split(
+            configurations, names, self.model.species, self.model.cutoff,
+            settings.validation_fraction, settings.seed, settings.loss_weights, self.dtype,
+            settings.validation_configurations,
+        )
+
     def _model_config(self, configurations) -> FireannConfig:
         m = self.config.model
         species = m.species or sorted({int(z) for c in configurations for z in c.atoms.numbers})
@@ -213,9 +228,17 @@ class Trainer:
     def _set_target_scaling(self) -> None:
         """The spread of the training targets into the model's scale buffer (e/Å³).
 
-        Both heads are zero far from the atoms and have no offset, so the spread
-        is the root mean square of the targets.
+        Both ghost-point heads are zero far from the atoms and have no offset, so the
+        spread is the root mean square of the targets. The energy head gets per-element
+        reference energies (eV) by least squares and, as its scale, the root mean square
+        of the training forces (eV/Å, as MACE scales its atomic energies).
         """
+        if self.model.head == keys.ENERGY:
+            references = reference_energies(self.train_set, self.model.species)
+            self.model.atomic_energies.copy_(torch.as_tensor(references, dtype=self.model.atomic_energies.dtype))
+            spread = float(np.sqrt(np.mean(self.train_set.targets().astype(np.float64) ** 2)))
+            self.model.energy_std.fill_(spread if spread > 0 else 1.0)
+            return
         targets = self.train_set.targets().astype(np.float64)
         spread = float(np.sqrt(np.mean(targets**2)))
         self.model.target_std.fill_(spread if spread > 0 else 1.0)
@@ -382,10 +405,11 @@ class Trainer:
         self.model.train()
         batches = self._batches(self.train_set, epoch, shuffle=True)
         for number in range(p.batch, len(batches)):
-            batch = collate([self.train_set[i] for i in batches[number]]).to_device(self.device)
-            weighted_error = (batch.weights * self._penalty(self._normalised_error(network, batch))).sum()
+            batch = self.train_set.collate([self.train_set[i] for i in batches[number]]).to_device(self.device)
+            errors, weights = self._batch_errors(network, batch)
+            weighted_error = (weights * errors).sum()
             local = torch.stack(
-                [weighted_error.detach().double(), batch.weights.sum().double(),
+                [weighted_error.detach().double(), weights.sum().double(),
                  torch.tensor(float(self._stop_requested), dtype=torch.float64, device=self.device)]
             )
             error_sum, weight_sum, stop = distributed.all_sum(self.context, local).tolist()
@@ -411,6 +435,30 @@ class Trainer:
         p.batch, p.sums = 0, [0.0, 0.0]
         return loss
 
+    def _batch_errors(self, network: torch.nn.Module, batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """(each item's loss, its weight): points of a ghost-point head, structures of the energy head."""
+        if self.model.head == keys.ENERGY:
+            errors, _ = self._energy_errors(network, batch)
+            return errors, torch.ones_like(errors)
+        return self._penalty(self._normalised_error(network, batch)), batch.weights
+
+    def _energy_errors(self, network: torch.nn.Module, batch: StructureEnergy) -> tuple[torch.Tensor, torch.Tensor]:
+        """(each structure's loss, the force residuals (N, 3) eV/Å) of an energy model.
+
+        The loss of a structure of N atoms is w_E·p((E − E_DFT)/N) + w_F·mean over its
+        3N force components of p(F − F_DFT), p the squared or absolute error (eV, eV/Å),
+        with MACE's weights by default (w_E 1, w_F 100).
+        """
+        with torch.enable_grad():  # forces are −∂E/∂R, in validation too
+            out = network(batch.model_input(), compute_forces=True)
+        atoms = batch.atoms_per_structure
+        energy_error = self._penalty((out[keys.ENERGY] - batch.energy) / atoms)
+        residual = out[keys.FORCES] - batch.forces
+        per_atom = self._penalty(residual).sum(dim=1)
+        force_error = torch.zeros_like(energy_error).index_add(0, batch.graph.structure, per_atom) / (3 * atoms)
+        t = self.config.training
+        return t.energy_weight * energy_error + t.forces_weight * force_error, residual
+
     def _normalised_error(self, network: torch.nn.Module, batch: StructurePoints) -> torch.Tensor:
         """(prediction − target) / target spread at every point of the batch."""
         predicted = network(batch.model_input())[self.model.output_key]
@@ -429,7 +477,11 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self) -> tuple[float, float]:
-        """(validation loss, validation RMSE in e/Å³) with the evaluation weights, all processes together."""
+        """(validation loss, validation RMSE) with the evaluation weights, all processes together.
+
+        The RMSE is over the sampled points (e/Å³) for a density or response head, over the
+        force components (eV/Å) for the energy head.
+        """
         evaluated = self.model
         if self.average is not None:
             evaluated = copy.deepcopy(self.model)
@@ -437,13 +489,14 @@ class Trainer:
         evaluated.eval()
         local = torch.zeros(3, dtype=torch.float64, device=self.device)
         for indices in self._batches(self.validation_set, 0, shuffle=False):
-            batch = collate([self.validation_set[i] for i in indices]).to_device(self.device)
-            residual = (evaluated(batch.model_input())[self.model.output_key] - batch.targets).double()
-            spread = float(self.model.target_std)
-            local += torch.stack(
-                [(batch.weights.double() * self._penalty(residual / spread)).sum(), batch.weights.double().sum(),
-                 (residual**2).sum()]
-            )
+            batch = self.validation_set.collate([self.validation_set[i] for i in indices]).to_device(self.device)
+            if self.model.head == keys.ENERGY:
+                errors, residual = self._energy_errors(evaluated, batch)
+                errors, weights, residual = errors.double(), torch.ones_like(errors, dtype=torch.float64), residual.double()
+            else:
+                residual = (evaluated(batch.model_input())[self.model.output_key] - batch.targets).double()
+                errors, weights = self._penalty(residual / float(self.model.target_std)), batch.weights.double()
+            local += torch.stack([(weights * errors).sum(), weights.sum(), (residual**2).sum()])
         self.model.train()
         error_sum, weight_sum, squared_sum = distributed.all_sum(self.context, local).tolist()
         return error_sum / weight_sum, math.sqrt(squared_sum / self.validation_set.n_points)

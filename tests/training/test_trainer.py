@@ -291,7 +291,7 @@ def test_config_errors_name_the_file_and_key(tmp_path):
         load_config(path)
     path.write_text("training:\n  lr: 1e-3\n")  # YAML 1.1 reads 1e-3 as text: converted
     assert load_config(path).training.lr == 1e-3
-    path.write_text("head: energy\n")
+    path.write_text("head: potential\n")
     with pytest.raises(InputFileError, match="head must be one of"):
         load_config(path)
     path.write_text("training:\n  validation_configurations: train_L4_5_*\n")
