@@ -16,8 +16,10 @@ uniform field of 0–0.5 V/Å in a random direction (``info["external_field"]``,
 the rest none. Written as one extxyz (Å), labelled with
 
     python data/h5o2/make_structures.py                       # data/h5o2/structures/bootstrap.extxyz
-    echemml dft pyscf data/h5o2/structures/bootstrap.extxyz --candidates data/h5o2_labels.h5 \\
+    echemml dft pyscf data/h5o2/structures/bootstrap.extxyz --candidates h5o2_labels_300.h5 \\
         --random-points 300 --ts-points 300 --workers 2 --threads 1   # resumable
+
+and cut to 150 + 150 candidates into ``data/h5o2_labels.h5`` (``data/README.md``).
 
 Later rounds add MD frames from the previous round's model (issue 34).
 """

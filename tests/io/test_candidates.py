@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from echemml.errors import InputFileError
-from echemml.io.candidates import CandidateStore, candidates_from_grid
+from echemml.io.candidates import CandidateStore, candidates_from_grid, copy_candidates
 from echemml.sampling import targeted_log_weights
 from tests.conftest import DATA
 
@@ -102,3 +102,23 @@ def test_a_store_held_by_another_process_is_reported_in_use(tmp_path):
         holder.communicate("\n", timeout=30)
     with CandidateStore(path, "r", wait=1.0) as store:  # free again once the holder closed it
         assert len(store) == 0
+
+
+def test_a_copy_keeps_the_first_candidates_of_each_list_and_everything_else(water_candidates, tmp_path):
+    with CandidateStore(tmp_path / "full.h5", "a") as store:
+        store.add(water_candidates)
+    assert copy_candidates(tmp_path / "full.h5", tmp_path / "short.h5", n_random=100, n_ts=50) == 1
+    with CandidateStore(tmp_path / "short.h5") as store:
+        short = store["water"]
+    np.testing.assert_array_equal(short.random_order, water_candidates.random_order[:100])
+    np.testing.assert_array_equal(short.ts_order, water_candidates.ts_order[:50])
+    np.testing.assert_allclose(short.ts_values, water_candidates.ts_values[:50], rtol=1e-7)
+    np.testing.assert_array_equal(short.atoms.positions, water_candidates.atoms.positions)
+    assert short.attrs["ts_sigma"] == 30.0
+
+
+def test_a_copy_never_overwrites_a_store(water_candidates, tmp_path):
+    with CandidateStore(tmp_path / "full.h5", "a") as store:
+        store.add(water_candidates)
+    with pytest.raises(InputFileError, match="exists already"):
+        copy_candidates(tmp_path / "full.h5", tmp_path / "full.h5", n_ts=10)
