@@ -55,9 +55,10 @@ def run(args: argparse.Namespace) -> int:
     if trainer.context.is_main:
         print(model_summary(trainer.model))
         data = trainer.data_summary
+        what = "force components" if trainer.model.head == "energy" else "points"
         print(
             f"data       {data['configurations']} configurations, {data['train_points']} training and "
-            f"{data['validation_points']} validation points, {trainer.context.world_size} process(es)"
+            f"{data['validation_points']} validation {what}, {trainer.context.world_size} process(es)"
         )
     try:
         progress = trainer.train()
@@ -69,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
         best = trainer.metadata()
         print(f"stopped    after epoch {progress.epoch}: {progress.stop_reason}")
         if best["best_val_rmse"] is not None:
-            print(f"best       validation loss {best['best_val_loss']:.4e}, RMSE {best['best_val_rmse']:.4e} e/Å³")
+            unit = "eV/Å (forces)" if trainer.model.head == "energy" else "e/Å³"
+            print(f"best       validation loss {best['best_val_loss']:.4e}, RMSE {best['best_val_rmse']:.4e} {unit}")
         print(f"wrote      {trainer.model_path} and the log in {trainer.out_dir}")
     return 0
 

@@ -81,3 +81,11 @@ def test_energy_training_needs_labelled_configurations(sample_file, tmp_path, ca
     """The shared PySCF sample set was drawn from grid files, which carry no energies and forces."""
     assert main(["train", str(sample_file), "--head", "energy", "--epochs", "1", "--out", str(tmp_path), "--quiet"]) == 2
     assert "has no DFT energy and forces" in capsys.readouterr().err
+
+
+def test_the_command_line_reports_the_energy_heads_data_and_error_in_force_units(labelled, tmp_path, capsys):
+    path, _ = labelled
+    assert main(["train", str(path), "--head", "energy", "--epochs", "1", "--batch-size", "8",
+                 "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "validation force components" in out and "eV/Å (forces)" in out
