@@ -11,7 +11,7 @@ from ase.calculators.emt import EMT
 import echemml.model
 from echemml.calculators import EChemCalculator
 from echemml.model import CommitteeModel, build_model
-from tests.model.fireann_model_checks import randomized, small_config
+from tests.model.fireann_model_checks import numerical_forces, randomized, small_config
 
 FIELD = np.array([0.1, -0.2, 0.3])  # V/Å
 
@@ -93,17 +93,7 @@ def test_forces_equal_finite_differences_of_the_energy_for_an_ion_in_a_field():
     atoms.rattle(0.05, seed=4)
     atoms.calc = EChemCalculator(potential=energy_model(), field=FIELD)
     forces = atoms.get_forces()
-    step = 1e-5
-    numeric = np.zeros_like(forces)
-    for i in range(len(atoms)):
-        for axis in range(3):
-            energies = []
-            for sign in (1, -1):
-                moved = atoms.copy()
-                moved.positions[i, axis] += sign * step
-                moved.calc = atoms.calc
-                energies.append(moved.get_potential_energy())
-            numeric[i, axis] = -(energies[0] - energies[1]) / (2 * step)
+    numeric = numerical_forces(lambda moved: atoms.calc.get_potential_energy(moved), atoms)
     np.testing.assert_allclose(forces, numeric, atol=1e-6)
 
 

@@ -27,6 +27,20 @@ def small_config(**changes) -> FireannConfig:
     return FireannConfig(**sizes)
 
 
+def numerical_forces(energy_of, atoms, step: float = 1e-5) -> np.ndarray:
+    """−∂E/∂R (eV/Å) by central differences of ``energy_of(moved_atoms)`` (eV), moving each coordinate by ``step`` Å."""
+    numeric = np.zeros((len(atoms), 3))
+    for i in range(len(atoms)):
+        for axis in range(3):
+            energies = []
+            for sign in (1, -1):
+                moved = atoms.copy()
+                moved.positions[i, axis] += sign * step
+                energies.append(energy_of(moved))
+            numeric[i, axis] = -(energies[0] - energies[1]) / (2 * step)
+    return numeric
+
+
 def randomized(model, seed: int = 0):
     """Give every weight a non-trivial value (fresh models have zero last layers)."""
     generator = torch.Generator().manual_seed(seed)

@@ -11,6 +11,7 @@ from tests.model.fireann_model_checks import (
     GhostPointChecks,
     ethanol,
     gold_slab,
+    numerical_forces,
     probe_points,
     randomized,
     small_config,
@@ -64,16 +65,7 @@ class TestEnergyHead(EnergyChecks):
         for atoms in (ethanol(), gold_slab()):
             atoms.rattle(0.05, seed=2)
             forces = predict_energy(model, atoms, field=FIELD)["forces"]
-            step = 1e-5
-            numeric = np.zeros_like(forces)
-            for i in range(len(atoms)):
-                for axis in range(3):
-                    energies = []
-                    for sign in (1, -1):
-                        moved = atoms.copy()
-                        moved.positions[i, axis] += sign * step
-                        energies.append(predict_energy(model, moved, field=FIELD, stress=False)["energy"])
-                    numeric[i, axis] = -(energies[0] - energies[1]) / (2 * step)
+            numeric = numerical_forces(lambda moved: predict_energy(model, moved, field=FIELD, stress=False)["energy"], atoms)
             np.testing.assert_allclose(forces, numeric, atol=1e-6 * (np.abs(forces).max() + 1))
 
     def test_stress_equals_finite_differences(self, model):
