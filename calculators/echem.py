@@ -207,7 +207,7 @@ class EChemCalculator(Calculator):
                 atoms.info[key] = float(self.results[name])
         for name, key in ARRAY_KEYS.items():
             if name in self.results:
-                atoms.arrays[key] = np.asarray(self.results[name], dtype=float).reshape(len(atoms), -1).squeeze()
+                atoms.arrays[key] = np.asarray(self.results[name], dtype=float)  # (N,) or (N, 3)
 
 
 __all__ = ["EChemCalculator"]

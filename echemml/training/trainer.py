@@ -144,10 +144,10 @@ class Trainer:
         self.dtype = torch.float64 if settings.dtype == "float64" else torch.float32
 
         configurations, names = read_samples(self.samples)
+        kinds = {c.target for c in configurations}
         if config.head == keys.ENERGY:
             require_energy_labels(configurations, names, self.samples)
-        elif {c.target for c in configurations} != {config.head}:
-            kinds = {c.target for c in configurations}
+        elif kinds != {config.head}:
             raise EchemmlError(
                 f"{self.samples}: a {config.head} model needs {config.head} targets, "
                 f"the sample set holds {', '.join(sorted(kinds))}"
@@ -233,15 +233,14 @@ class Trainer:
         reference energies (eV) by least squares and, as its scale, the root mean square
         of the training forces (eV/Å, as MACE scales its atomic energies).
         """
+        targets = self.train_set.targets().astype(np.float64)  # the energy head's: force components
+        spread = float(np.sqrt(np.mean(targets**2)))
         if self.model.head == keys.ENERGY:
             references = reference_energies(self.train_set, self.model.species)
             self.model.atomic_energies.copy_(torch.as_tensor(references, dtype=self.model.atomic_energies.dtype))
-            spread = float(np.sqrt(np.mean(self.train_set.targets().astype(np.float64) ** 2)))
             self.model.energy_std.fill_(spread if spread > 0 else 1.0)
-            return
-        targets = self.train_set.targets().astype(np.float64)
-        spread = float(np.sqrt(np.mean(targets**2)))
-        self.model.target_std.fill_(spread if spread > 0 else 1.0)
+        else:
+            self.model.target_std.fill_(spread if spread > 0 else 1.0)
 
     @property
     def lr(self) -> float:
