@@ -156,30 +156,29 @@ class CandidateStore(HDF5Store):
 
     def add(self, candidates: Candidates) -> None:
         """Store one configuration (replacing an incomplete group of that name)."""
-        group = self._new_group(candidates.name)
-        atoms = candidates.atoms
-        # small arrays live in the group's header (attributes): a dataset each would
-        # cost more in HDF5 bookkeeping than the candidates themselves
-        small = {
-            "numbers": atoms.numbers.astype(np.int16),
-            "positions": atoms.positions,
-            "cell": np.asarray(atoms.cell, dtype=np.float64),
-            "pbc": np.asarray(atoms.pbc, dtype=bool),
-            "field": candidates.field,
-            "origin": candidates.origin,
-            "voxel": candidates.voxel,
-            "shape": np.asarray(candidates.shape, dtype=np.int32),
-        }
-        if candidates.forces is not None:
-            small["forces"] = np.asarray(candidates.forces, dtype=np.float64)
-        for key, value in {**small, **candidates.attrs}.items():
-            if value is not None:
-                group.attrs[key] = value
-        for key in ("random_order", "ts_order"):
-            group[key] = getattr(candidates, key).astype(np.int32)
-        for key in ("random_values", "ts_values"):
-            group[key] = getattr(candidates, key).astype(np.float32)
-        self._mark_complete(group)
+        with self._new_group(candidates.name) as group:
+            atoms = candidates.atoms
+            # small arrays live in the group's header (attributes): a dataset each would
+            # cost more in HDF5 bookkeeping than the candidates themselves
+            small = {
+                "numbers": atoms.numbers.astype(np.int16),
+                "positions": atoms.positions,
+                "cell": np.asarray(atoms.cell, dtype=np.float64),
+                "pbc": np.asarray(atoms.pbc, dtype=bool),
+                "field": candidates.field,
+                "origin": candidates.origin,
+                "voxel": candidates.voxel,
+                "shape": np.asarray(candidates.shape, dtype=np.int32),
+            }
+            if candidates.forces is not None:
+                small["forces"] = np.asarray(candidates.forces, dtype=np.float64)
+            for key, value in {**small, **candidates.attrs}.items():
+                if value is not None:
+                    group.attrs[key] = value
+            for key in ("random_order", "ts_order"):
+                group[key] = getattr(candidates, key).astype(np.int32)
+            for key in ("random_values", "ts_values"):
+                group[key] = getattr(candidates, key).astype(np.float32)
 
 
 def copy_candidates(source: str | os.PathLike, destination: str | os.PathLike, n_random: int | None = None,

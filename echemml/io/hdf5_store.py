@@ -8,14 +8,20 @@ group that readers skip and writers replace.
 HDF5 locks a file while a process has it open for writing (readers too, while
 one reads): ``wait`` seconds lets an open retry until the other process lets go,
 which is how a long labelling job that opens its store only to add to it shares
-the file with readers.
+the file with readers. Ctrl-C or SIGTERM arriving while a group is written takes
+effect once it is written: an interrupt inside the HDF5 library's bookkeeping
+could leave the file unreadable, not just the group incomplete.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import h5py
@@ -80,20 +86,48 @@ class HDF5Store:
     def __len__(self) -> int:
         return len(self.names())
 
-    def _new_group(self, name: str) -> h5py.Group:
-        """A fresh group for ``name``, replacing an incomplete one left by a crash."""
+    @contextlib.contextmanager
+    def _new_group(self, name: str) -> Iterator[h5py.Group]:
+        """A fresh group for ``name`` (replacing an incomplete one left by a crash), marked complete on exit.
+
+        Ctrl-C and SIGTERM wait until the group is written and marked.
+        """
         if not self.writable:
             raise ValueError(f"{self.path} is open read-only")
-        if name in self._configs:
-            if name in self:
-                raise ValueError(f"{name} is already in {self.path}")
-            del self._configs[name]
-        return self._configs.create_group(name)
+        with _interrupts_deferred():
+            if name in self._configs:
+                if name in self:
+                    raise ValueError(f"{name} is already in {self.path}")
+                del self._configs[name]
+            group = self._configs.create_group(name)
+            yield group
+            self._file.flush()
+            group.attrs["complete"] = True
+            self._file.flush()
 
-    def _mark_complete(self, group: h5py.Group) -> None:
-        self._file.flush()
-        group.attrs["complete"] = True
-        self._file.flush()
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back inside the block (main thread only): the first to
+    arrive is raised again, to the handler it would have met, when the block ends.
+
+    Python's handlers, not the thread's signal mask: a process-directed signal
+    reaches whichever thread does not block it (OpenMP's, HDF5's), so masking
+    the main thread alone does not hold it back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: arrived.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if arrived:
+            signal.raise_signal(arrived[0])
 
 
 LOCK_RETRY_SECONDS = 0.5

@@ -189,28 +189,27 @@ class SampleSet(HDF5Store):
         name = f"{len(self._configs):06d}"
         while name in self._configs:
             name = f"{int(name) + 1:06d}"
-        group = self._new_group(name)
-        atoms = config.atoms
-        group["numbers"] = atoms.numbers.astype(np.int32)
-        group["positions"] = atoms.positions
-        group["cell"] = np.asarray(atoms.cell, dtype=np.float64)
-        group["pbc"] = np.asarray(atoms.pbc, dtype=bool)
-        group["field"] = config.field
-        group["points"] = config.points
-        group["targets"] = config.targets
-        group["indices"] = config.indices
-        if config.valence_charges is not None:
-            group["valence_charges"] = config.valence_charges
-        if config.energy is not None:
-            group["energy"] = float(config.energy)
-        if config.forces is not None:
-            group["forces"] = config.forces
-        group.attrs["charge"] = int(config.charge)
-        provenance = dict(config.provenance)
-        group.attrs["target"] = config.target
-        group.attrs["sampler"] = json.dumps(provenance.pop("sampler", {}))
-        for key in ("source", "source_sha256", "n_grid_points"):
-            if key in provenance and provenance[key] is not None:
-                group.attrs[key] = provenance[key]
-        self._mark_complete(group)
+        with self._new_group(name) as group:
+            atoms = config.atoms
+            group["numbers"] = atoms.numbers.astype(np.int32)
+            group["positions"] = atoms.positions
+            group["cell"] = np.asarray(atoms.cell, dtype=np.float64)
+            group["pbc"] = np.asarray(atoms.pbc, dtype=bool)
+            group["field"] = config.field
+            group["points"] = config.points
+            group["targets"] = config.targets
+            group["indices"] = config.indices
+            if config.valence_charges is not None:
+                group["valence_charges"] = config.valence_charges
+            if config.energy is not None:
+                group["energy"] = float(config.energy)
+            if config.forces is not None:
+                group["forces"] = config.forces
+            group.attrs["charge"] = int(config.charge)
+            provenance = dict(config.provenance)
+            group.attrs["target"] = config.target
+            group.attrs["sampler"] = json.dumps(provenance.pop("sampler", {}))
+            for key in ("source", "source_sha256", "n_grid_points"):
+                if key in provenance and provenance[key] is not None:
+                    group.attrs[key] = provenance[key]
         return name

@@ -53,6 +53,19 @@ def test_store_round_trip_keeps_candidates(tmp_path, water_candidates):
     assert loaded.shape == water_candidates.shape and loaded.attrs["ts_sigma"] == 30.0
 
 
+def test_ctrl_c_while_a_configuration_is_written_arrives_once_it_is_complete(tmp_path):
+    import os
+    import signal
+
+    path = tmp_path / "labels.h5"
+    with CandidateStore(path, "a") as store, pytest.raises(KeyboardInterrupt):
+        with store._new_group("interrupted") as group:
+            os.kill(os.getpid(), signal.SIGINT)
+            group["random_values"] = np.zeros(3, dtype=np.float32)
+    with CandidateStore(path) as store:
+        assert "interrupted" in store
+
+
 def test_valence_charges_in_the_attrs_survive_the_store(tmp_path, water_candidates):
     labelled = dataclasses.replace(water_candidates, attrs={**water_candidates.attrs,
                                                             "valence_charges": np.array([6.0, 1.0, 1.0])})
