@@ -25,7 +25,7 @@ Training slabs are kept as compact labels (candidate points of n_0 and of
 ``studies/au100_response/evaluate.py --from-cubes`` keeps the compact reference:
 
     OMP_NUM_THREADS=1 echemml dft cp2k data/au100/structures/train_*.xyz \
-        --field 0 0 -0.5 --field 0 0 -1 --no-forces --threads 1 --candidates data/au100_response.h5
+        --field 0 0 -0.5 --field 0 0 -1 --no-forces --threads 1 --candidates au100_response.h5
     OMP_NUM_THREADS=1 echemml dft cp2k data/au100/structures/test_*.xyz \
         --field 0 0 -0.5 --field 0 0 -1 --no-forces --threads 1 --out au100_cubes
 

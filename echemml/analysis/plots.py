@@ -58,6 +58,39 @@ def parity_plot(
     return save_figure(figure, path)
 
 
+def energy_parity_plot(
+    energy_dft: np.ndarray, energy_model: np.ndarray, forces_dft: Sequence[np.ndarray],
+    forces_model: Sequence[np.ndarray], field: np.ndarray, path: str | os.PathLike, title: str = "",
+) -> Path:
+    """An energy model vs DFT: energy per atom (left) and force components (right), coloured by |ε|.
+
+    ``energy_dft`` and ``energy_model`` are per frame, eV/atom (both drawn shifted by the
+    DFT mean); ``forces_dft`` and ``forces_model`` one (N, 3) array per frame, eV/Å;
+    ``field`` the strength |ε| of each frame, V/Å.
+    """
+    energy_dft, energy_model, field = (np.asarray(values, dtype=float) for values in (energy_dft, energy_model, field))
+    mean = energy_dft.mean()
+    reference = np.concatenate([np.ravel(forces) for forces in forces_dft])
+    predicted = np.concatenate([np.ravel(forces) for forces in forces_model])
+    component_field = np.concatenate([np.full(np.size(forces), strength) for forces, strength in zip(forces_dft, field)])
+    figure = Figure(figsize=(9.0, 4.4))
+    left, right = figure.subplots(1, 2)
+    panels = (
+        (left, energy_dft - mean, energy_model - mean, field, 12, "energy per atom − DFT mean (eV/atom)", 1000, "meV/atom"),
+        (right, reference, predicted, component_field, 4, "force component (eV/Å)", 1000, "meV/Å"),
+    )
+    for axes, x, y, colour, size, label, scale, unit in panels:
+        image = axes.scatter(x, y, c=colour, s=size, cmap="viridis", vmin=0.0, vmax=max(field.max(), 1e-12))
+        low, high = min(x.min(), y.min()), max(x.max(), y.max())
+        axes.plot([low, high], [low, high], "k--", lw=0.8)
+        axes.set_xlabel(f"DFT {label}")
+        axes.set_ylabel(f"model {label}")
+        axes.set_title(f"MAE {scale * np.mean(np.abs(y - x)):.3g} {unit}", fontsize=9)
+    figure.colorbar(image, ax=right, label="|ε| (V/Å)")
+    figure.suptitle(title)
+    return save_figure(figure, path)
+
+
 def learning_curve_plot(log: Mapping[str, Sequence[float]], path: str | os.PathLike) -> Path:
     """Training and validation loss (log scale) and learning rate against epoch.
 

@@ -9,6 +9,9 @@ and e/bohr³ in the file, as the format wants) and ``NAME.json`` (energy in eV,
 forces in eV/Å, electron counts, settings, timings). With ``--candidates FILE.h5``
 it keeps the compact labels instead (random-order and TS-order candidate points
 with their densities, see :mod:`echemml.io.candidates`), a few kB per molecule.
+With ``--frames FILE.extxyz`` (PySCF) it appends each labelled structure, with its
+energy, forces, charge and field, to an extxyz file: what ``echemml train --head
+energy`` and ``echemml evaluate`` read (:mod:`echemml.io.labelled_frames`).
 Outputs are written last and atomically: a molecule already present is skipped,
 so a killed run resumes where it stopped. A structure file of several frames (extxyz)
 gives one structure per frame (STEM_0000, …); a frame's ``charge`` and
@@ -87,8 +90,11 @@ def run_pyscf_batch(args: argparse.Namespace) -> int:
         field=tuple(args.field) if args.field else None,
         compute_forces=not args.no_forces,
         threads=args.threads,
-        **_output_options(args),
+        frames=None if args.frames is None else Path(args.frames),
+        **_output_options(args, extra_outputs=args.frames),
     )
+    if args.frames is not None and args.no_forces:
+        raise EchemmlError("--frames keeps energies and forces: drop --no-forces")
     todo = _not_yet_labelled(_structures(args), job, is_labelled, args)
     failed = []
     for label in _with_progress(
@@ -122,10 +128,14 @@ def run_cp2k_batch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _output_options(args: argparse.Namespace) -> dict:
-    """The options both DFT batches share: where results go and how candidates are drawn."""
-    if args.out is None and args.candidates is None:
-        raise EchemmlError("say where results go: --out DIR and/or --candidates FILE.h5")
+def _output_options(args: argparse.Namespace, extra_outputs: str | None = None) -> dict:
+    """The options both DFT batches share: where results go and how candidates are drawn.
+
+    ``extra_outputs``: an output only one batch has (PySCF's --frames), which counts as a place for results.
+    """
+    if args.out is None and args.candidates is None and extra_outputs is None:
+        where = "--out DIR, --candidates FILE.h5" + (" or --frames FILE.extxyz" if hasattr(args, "frames") else "")
+        raise EchemmlError(f"say where results go: {where}")
     if args.workers < 1:
         raise EchemmlError(f"--workers {args.workers}: give at least 1")
     return {
@@ -214,6 +224,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="PySCF integration grid level (default %(default)d)")
     pyscf.add_argument("--threads", type=int,
                        help="PySCF threads per molecule (default: OMP_NUM_THREADS, or CPU count ÷ workers)")
+    pyscf.add_argument("--frames", metavar="FILE.extxyz",
+                       help="append each labelled structure with its energy, forces, charge and field (resumable)")
     _add_batch_options(pyscf, "molecule", 30.0, "TS σ in Å³/e (paper: 30 for QM9)")
     pyscf.set_defaults(func=run_pyscf_batch)
 

@@ -85,7 +85,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "loss, stop below 1e-6). Writes checkpoint.pt, model.pt, log.csv and learning_curve.png "
         "to --out. Under torchrun it trains in several processes (DDP).",
     )
-    parser.add_argument("source", metavar="CONFIG_OR_SAMPLES", help="YAML configuration, or a sample set (.h5)")
+    parser.add_argument("source", metavar="CONFIG_OR_SAMPLES", help="YAML configuration, or a sample set (.h5) or labelled frames (.extxyz, energy head)")
     parser.add_argument("--config", metavar="YAML", help="configuration for a sample set given as CONFIG_OR_SAMPLES")
     parser.add_argument("--out", default="training", metavar="DIR", help="run folder (default ./training)")
     parser.add_argument("--resume", action="store_true", help="continue exactly from DIR/checkpoint.pt")

@@ -9,6 +9,9 @@ pool of local processes, or on a dask.distributed cluster
 - ``NAME.cube`` (density or Δn source) and ``NAME.json`` (energy in eV, forces
   in eV/Å, electron counts, settings, timings) in ``out``, written atomically
   by the worker;
+- the labelled frames (structure, energy, forces, charge, field; what an energy
+  model trains on) appended to an extxyz file
+  (:mod:`echemml.io.labelled_frames`), written by this process only (PySCF);
 - the compact labels (random- and TS-order candidates with their values, and
   each atom's valence charge when the DFT code gave it,
   :func:`echemml.io.candidates.candidates_from_grid`) in a
@@ -20,7 +23,7 @@ pool of local processes, or on a dask.distributed cluster
 A molecule whose SCF does not converge leaves ``NAME.failed.json`` and nothing
 else; a CP2K run that fails raises. Whatever finished stays when the run is
 stopped, and what is already labelled is skipped, so a rerun resumes: per
-molecule, per slab (all its fields) in the store, and per SCF in ``out``.
+molecule (in every output asked for), per slab (all its fields) in the store, and per SCF in ``out``.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from ..grid import DensityGrid
 from ..io import read_density, write_density
 from ..io.candidates import Candidates, CandidateStore, candidates_from_grid
 from ..io.files import atomic_open
+from ..io.labelled_frames import append_labelled_frames, frame_names, labelled_frame
 from ..parallel import map_unordered
 from .cp2k import Cp2kSettings, run_cp2k
 from .pyscf import PySCFSettings, run_pyscf
@@ -56,6 +60,7 @@ class LabelJob:
             (V/Å, as extxyz keeps it) takes precedence.
         compute_forces: also compute forces (eV/Å) for the JSON record and the store.
         out: folder for NAME.cube + NAME.json, or None.
+        frames: extxyz file the labelled frames (energy, forces, charge, field) go to, or None.
         keep_candidates: return compact labels for a candidate store.
         random_points, ts_points: candidates per molecule in random and TS order.
         ts_sigma: TS σ, Å³/e.
@@ -67,6 +72,7 @@ class LabelJob:
     field: tuple[float, float, float] | None = None
     compute_forces: bool = True
     out: Path | None = None
+    frames: Path | None = None
     keep_candidates: bool = False
     random_points: int = 1000
     ts_points: int = 1000
@@ -77,12 +83,13 @@ class LabelJob:
 
 @dataclass
 class MoleculeLabel:
-    """What labelling one molecule gave: its JSON record, and its candidates if asked for."""
+    """What labelling one molecule gave: its JSON record, and its candidates and labelled frame if asked for."""
 
     name: str
     record: dict
     converged: bool
     candidates: Candidates | None = None
+    frame: ase.Atoms | None = None
 
 
 def stored_names(store: str | os.PathLike | None) -> set[str] | None:
@@ -104,7 +111,19 @@ def _add_to_store(store: str | os.PathLike, candidates: list[Candidates]) -> Non
 def is_labelled(name: str, job: LabelJob, stored: set[str] | None) -> bool:
     """Whether every output the job asks for holds molecule ``name`` (``stored``: the store's names)."""
     in_out = job.out is None or (Path(job.out) / f"{name}.cube").exists()
-    return in_out and (stored is None or name in stored)
+    in_frames = job.frames is None or name in _frame_names(job.frames)
+    return in_out and in_frames and (stored is None or name in stored)
+
+
+def _frame_names(path: Path) -> set[str]:
+    """:func:`frame_names` of ``path``, read once per state of the file (it is asked once per molecule)."""
+    state = (str(path), path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else (str(path), 0, 0)
+    if _FRAME_NAMES_READ.get("state") != state:
+        _FRAME_NAMES_READ.update(state=state, names=frame_names(path))
+    return _FRAME_NAMES_READ["names"]
+
+
+_FRAME_NAMES_READ: dict = {}
 
 
 def valence_attrs(grid: DensityGrid) -> dict:
@@ -156,11 +175,14 @@ def label_molecule(named: tuple[str, ase.Atoms], job: LabelJob) -> MoleculeLabel
                 **valence_attrs(result.grid),
             },
         )
+    frame = None
+    if job.frames is not None:
+        frame = labelled_frame(atoms, name, result.energy, result.forces, charge=charge, field=result.field)
     if out is not None:
         with atomic_open(out / f"{name}.json") as handle:
             json.dump(record, handle, indent=1)
         write_density(result.grid, out / f"{name}.cube")
-    return MoleculeLabel(name, record, converged=True, candidates=candidates)
+    return MoleculeLabel(name, record, converged=True, candidates=candidates, frame=frame)
 
 
 def label_molecules(
@@ -173,7 +195,7 @@ def label_molecules(
     """Label every molecule not yet labelled; yields each :class:`MoleculeLabel` as it finishes.
 
     ``store``, the path of a candidate store, receives the candidates of each
-    converged molecule as soon as it finishes. ``workers`` local processes share the
+    converged molecule as soon as it finishes, and ``job.frames`` its labelled frame. ``workers`` local processes share the
     machine (each gets CPU count ÷ workers PySCF threads unless ``job.threads``
     says otherwise); ``executor`` (a dask.distributed Client or a
     ``concurrent.futures.Executor``) replaces the local pool, and its workers'
@@ -185,6 +207,8 @@ def label_molecules(
         molecules, label_molecule, job, store, is_labelled, executor, workers,
         candidates_of=lambda label: [] if label.candidates is None else [label.candidates],
     ):
+        if label.frame is not None:
+            append_labelled_frames(job.frames, [label.frame])
         yield label
 
 

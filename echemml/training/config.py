@@ -148,12 +148,13 @@ class Config:
     """Everything ``echemml train`` and ``echemml fit`` read.
 
     Attributes:
-        samples: sample set (HDF5) to train on; None when the command line names it.
+        samples: sample set (HDF5) to train on, or extxyz of labelled frames (energy head), or a
+            list of them; None when the command line names it.
         head: "density", "response" or "energy" (energies and forces of labelled configurations).
         model, training, fit: the sections above.
     """
 
-    samples: str | None = None
+    samples: str | list[str] | None = None
     head: str = "density"
     model: ModelSettings = field(default_factory=ModelSettings)
     training: TrainingSettings = field(default_factory=TrainingSettings)

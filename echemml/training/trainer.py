@@ -31,7 +31,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +42,7 @@ from tqdm import tqdm
 
 from .. import keys
 from ..errors import EchemmlError
+from ..io.labelled_frames import read_labelled_frames
 from ..io.samples import SampledConfiguration, SampleSet, element_valence_charges
 from ..model.files import save_model
 from ..model.fireann import FireannConfig
@@ -90,14 +91,34 @@ class Progress:
     stop_reason: str = ""
 
 
-def read_samples(path: str | os.PathLike) -> tuple[list, list[str]]:
-    """All complete configurations of a sample set and their names."""
-    with SampleSet(path, "r") as samples:
-        names = samples.names()
-        configurations = [samples[name] for name in names]
-    if not configurations:
-        raise EchemmlError(f"{path}: the sample set holds no configurations")
+def read_samples(sources: str | os.PathLike | Sequence[str | os.PathLike]) -> tuple[list, list[str]]:
+    """All complete configurations of one or more sources and their names.
+
+    A source is an HDF5 sample set or an extxyz of labelled frames
+    (:func:`~echemml.io.labelled_frames.read_labelled_frames`: energies and forces,
+    for the energy head). With several sources each name is prefixed ``STEM/``.
+    """
+    paths = sample_paths(sources)
+    configurations, names = [], []
+    for path in paths:
+        if path.suffix.lower() in (".h5", ".hdf5"):
+            with SampleSet(path, "r") as samples:
+                found = samples.names()
+                configurations += [samples[name] for name in found]
+        else:
+            configs, found = read_labelled_frames(path)
+            configurations += configs
+        if not found:
+            raise EchemmlError(f"{path}: the sample set holds no configurations")
+        names += [f"{path.name.split('.')[0]}/{name}" if len(paths) > 1 else name for name in found]
     return configurations, names
+
+
+def sample_paths(sources: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
+    """The source paths of ``sources``: one path, or a list of them."""
+    if isinstance(sources, (str, os.PathLike)):
+        return [Path(sources)]
+    return [Path(source) for source in sources]
 
 
 def valence_table(
@@ -118,7 +139,8 @@ class Trainer:
 
     Args:
         config: the configuration (model sizes, schedule, budgets).
-        samples: path of the HDF5 sample set.
+        samples: path of the HDF5 sample set, or of an extxyz of labelled frames (energy
+            head), or a list of them (:func:`read_samples`).
         out_dir: run folder for checkpoints, logs and the model.
         init_model: warm start from this model (its sizes and target scaling are kept).
         progress_bar: show a tqdm bar (rank 0 only).
@@ -127,13 +149,13 @@ class Trainer:
     def __init__(
         self,
         config: Config,
-        samples: str | os.PathLike,
+        samples: str | os.PathLike | Sequence[str | os.PathLike],
         out_dir: str | os.PathLike,
         init_model: GhostPointModel | None = None,
         progress_bar: bool = True,
     ):
         self.config = config
-        self.samples = Path(samples)
+        self.samples = ", ".join(str(path) for path in sample_paths(samples))
         self.out_dir = Path(out_dir)
         self.progress_bar = progress_bar
         settings = config.training
@@ -143,7 +165,7 @@ class Trainer:
             torch.set_num_threads(int(settings.threads))
         self.dtype = torch.float64 if settings.dtype == "float64" else torch.float32
 
-        configurations, names = read_samples(self.samples)
+        configurations, names = read_samples(samples)
         kinds = {c.target for c in configurations}
         if config.head == keys.ENERGY:
             require_energy_labels(configurations, names, self.samples)
@@ -172,7 +194,8 @@ class Trainer:
         if len(self.train_set.targets()) == 0:
             raise EchemmlError(f"{self.samples}: every configuration matches training.validation_configurations")
         self.data_summary = {
-            "samples": str(self.samples),
+            "samples": [str(path) for path in sample_paths(samples)] if not isinstance(samples, (str, os.PathLike))
+            else str(samples),
             "configurations": len(names),
             "points": int(sum(len(c.targets) for c in configurations)),
             "train_points": self.train_set.n_points,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import pytest
 
 pytest.importorskip("pyscf")
@@ -60,6 +62,34 @@ def test_each_frame_of_an_extxyz_is_labelled_with_its_own_charge_and_field(tmp_p
     with CandidateStore(store) as labels:
         assert labels["ions_0000"].attrs["charge"] == 1 and labels["ions_0001"].attrs["charge"] == 0
         assert list(labels["ions_0000"].field) == [0.2, 0.0, 0.0]
+
+
+def test_frames_keep_each_structures_energy_forces_charge_and_field_and_resume(tmp_path, capsys):
+    """The labelled frames of --frames equal the JSON records of the same run, and a rerun skips them."""
+    import ase.io
+    from ase import Atoms
+
+    from echemml.io.labelled_frames import read_labelled_frames
+
+    hydronium = Atoms("OH3", positions=[(0, 0, 0.1), (0.95, 0, -0.2), (-0.47, 0.82, -0.2), (-0.47, -0.82, -0.2)])
+    hydronium.info.update(charge=1, external_field=[0.0, 0.3, 0.0])
+    ase.io.write(tmp_path / "ion.extxyz", [hydronium])
+    command = ["dft", "pyscf", str(tmp_path / "ion.extxyz"), "--spacing", "0.25", "--out", str(tmp_path / "out"),
+               "--frames", str(tmp_path / "frames.extxyz"), "--quiet"]
+    assert main(command) == 0
+    record = json.loads((tmp_path / "out" / "ion.json").read_text())
+    (frame,), names = read_labelled_frames(tmp_path / "frames.extxyz")
+    assert names == ["ion"] and frame.charge == 1 and frame.field.tolist() == [0.0, 0.3, 0.0]
+    assert frame.energy == pytest.approx(record["energy_eV"], abs=1e-9)
+    np.testing.assert_allclose(frame.forces, record["forces_eV_per_A"], atol=1e-8)  # extxyz keeps 8 decimals
+    capsys.readouterr()
+    assert main(command) == 0
+    assert "1 of 1 already done" in capsys.readouterr().out
+
+
+def test_frames_without_forces_exit_with_code_2(tmp_path, capsys):
+    assert main(["dft", "pyscf", "--qm9", "1", "--frames", str(tmp_path / "f.extxyz"), "--no-forces"]) == 2
+    assert "drop --no-forces" in capsys.readouterr().err
 
 
 def test_reserved_qm9_index_exits_with_code_2(tmp_path, capsys):

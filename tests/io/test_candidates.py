@@ -12,7 +12,7 @@ from echemml.io.candidates import CandidateStore, candidates_from_grid, copy_can
 from echemml.sampling import targeted_log_weights
 from tests.conftest import DATA
 
-COMMITTED_STORE = DATA.parents[1] / "data" / "au100_response.h5"  # written before valence charges
+STORE_BEFORE_VALENCE = DATA / "candidates_before_valence.h5"  # one CP2K slab of a store written before valence charges
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_valence_charges_in_the_attrs_survive_the_store(tmp_path, water_candidat
 
 
 def test_a_store_written_before_valence_charges_reads_without_them():
-    with CandidateStore(COMMITTED_STORE) as store:
+    with CandidateStore(STORE_BEFORE_VALENCE) as store:
         assert "valence_charges" not in store[store.names()[0]].attrs
 
 

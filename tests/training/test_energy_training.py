@@ -89,3 +89,17 @@ def test_the_command_line_reports_the_energy_heads_data_and_error_in_force_units
                  "--out", str(tmp_path / "run"), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "validation force components" in out and "eV/Å (forces)" in out
+
+
+def test_labelled_frames_and_a_sample_set_train_one_model_together(labelled, tmp_path):
+    """An extxyz of labelled frames (echemml dft pyscf --frames) is an energy head's data, alone or beside a sample set."""
+    from echemml.io.labelled_frames import append_labelled_frames, labelled_frame
+
+    path, extra = labelled
+    frames = tmp_path / "frames.extxyz"
+    append_labelled_frames(frames, [labelled_frame(c.atoms, f"extra_{i}", c.energy, c.forces, c.charge, c.field)
+                                    for i, c in enumerate(extra)])
+    trainer = Trainer(energy_config(max_epochs=1), [path, frames], tmp_path / "run", progress_bar=False)
+    names = trainer.train_set.names + trainer.validation_set.names
+    assert trainer.data_summary["configurations"] == CONFIGURATIONS + len(extra)
+    assert sum(name.startswith("frames/extra_") for name in names) == len(extra)
