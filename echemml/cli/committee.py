@@ -1,9 +1,10 @@
 """``echemml committee MODEL MODEL... -o OUT.pt``: one model file whose prediction is the members' mean.
 
-The members are trained density or response models of one head and one set of
-hyperparameters (e.g. `echemml fit` runs that differ in seed or validation
-slabs). The output loads like any model file in `predict`, `response`,
-`evaluate` and the Python API.
+The members are trained models of one head (density, response or energy) and one
+set of hyperparameters (e.g. `echemml fit` or `echemml train` runs that differ in
+seed). The output loads like any model file in `predict`, `response`, `evaluate`,
+`md`, the calculator and the Python API; an energy committee also gives the
+members' spread (``energy_std``, ``forces_std``).
 
 When every member is a model file with the training log that `echemml train`
 writes beside it (``log.csv``), the logs are combined into ``OUT.log.csv`` (a
@@ -46,8 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "committee",
         help="combine trained models into a committee that predicts their mean",
-        description="Write one model file holding several trained density or response models "
-        "(same head and hyperparameters); it predicts the members' mean at every point.",
+        description="Write one model file holding several trained density, response or energy models "
+        "(same head and hyperparameters); it predicts the members' mean (and, for energies and forces, "
+        "their standard deviation).",
     )
     parser.add_argument("members", nargs="+", metavar="MODEL", help="model files or shipped names (at least 2)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="committee model file to write (.pt)")

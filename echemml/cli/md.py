@@ -29,7 +29,7 @@ def _start(args: argparse.Namespace, trajectory: Path):
     with Maxwell–Boltzmann velocities at ``--temperature``."""
     import ase.io
     import numpy as np
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary, ZeroRotation
+    from ase.md.velocitydistribution import Stationary, ZeroRotation, thermalize_momenta
 
     if trajectory.exists() and trajectory.stat().st_size > 0:
         atoms = ase.io.read(trajectory, index=-1)
@@ -40,7 +40,7 @@ def _start(args: argparse.Namespace, trajectory: Path):
         raise InputFileError(args.structure, "no such file") from None
     except Exception as exc:  # ase raises many kinds for unreadable files
         raise InputFileError(args.structure, f"cannot read a structure ({type(exc).__name__}: {exc})") from None
-    MaxwellBoltzmannDistribution(atoms, temperature_K=args.temperature, rng=np.random.default_rng(args.seed))
+    thermalize_momenta(atoms, args.temperature, rng=np.random.default_rng(args.seed))
     Stationary(atoms)
     if not atoms.pbc.any():
         ZeroRotation(atoms)
