@@ -31,11 +31,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", help="density model file or shipped name")
     parser.add_argument("cubes", type=Path, help="folder of NAME.cube + NAME.json from echemml dft pyscf --out")
+    parser.add_argument("--every", type=int, default=1, help="evaluate every K-th frame (sorted by name)")
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args()
     model = load_model(args.model)
     rows = []
-    for cube in tqdm(sorted(args.cubes.glob("*.cube")), unit="frame"):
+    for cube in tqdm(sorted(args.cubes.glob("*.cube"))[:: args.every], unit="frame"):
         field = np.asarray(json.loads(cube.with_suffix(".json").read_text())["field_V_per_A"], dtype=float)
         row = evaluate(model, [cube], field=field)["files"][0]
         rows.append({**row, "field_V_per_A": field.tolist(), "field_strength_V_per_A": float(np.linalg.norm(field))})
