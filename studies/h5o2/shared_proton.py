@@ -4,17 +4,20 @@ Reads an ``echemml md`` run that recorded Bader charges (``--record charges``),
 finds the shared proton H* in every frame (the H whose farther O is nearest) and its
 O–H distance (to the nearer O), and takes its Bader electrons N = Z_val − q = 1 − q
 from the record. PySCF (the labels' recipe) and baderkit then give the same number
-on ``--dft-frames`` frames spread evenly over the run, in the run's field; those are
-kept in ``RUN/dft_shared_proton.json`` as they finish, so a stopped run resumes.
+on ``--dft-frames`` frames spread evenly over the run, in the run's field, and on the
+``--switch-frames`` frames whose O–H* distance lies nearest the model's switch (where
+H* gains a basin of its own), which an even spread may miss; those are kept in
+``RUN/dft_shared_proton.json`` as they finish, so a stopped run resumes.
 
     echemml md studies/h5o2/zundel.xyz --potential h5o2-energy --density-model h5o2-density \\
         --steps 4000 --timestep 0.5 --temperature 300 --every 20 --record energy,charges --seed 7 \\
         -o runs/h5o2/md_300K
-    python studies/h5o2/shared_proton.py runs/h5o2/md_300K --dft-frames 20 \\
+    python studies/h5o2/shared_proton.py runs/h5o2/md_300K --dft-frames 20 --switch-frames 10 \\
         --output studies/h5o2/shared_proton_300K.json --plot studies/h5o2/shared_proton_300K.png
 
-The JSON gives the MAE of the model's N(H*) on the DFT frames and, for model and
-DFT, the O–H distance at which H* gains a basin of its own (N > ``BASIN_ELECTRONS``).
+The JSON gives the MAE of the model's N(H*) on the evenly spread DFT frames (and on
+all DFT frames) and, for model and DFT, the O–H distance at which H* gains a basin of
+its own (N > ``BASIN_ELECTRONS``).
 """
 
 from __future__ import annotations
@@ -90,7 +93,9 @@ def plot(distances, electrons, dft_distances, dft_values, path: Path, title: str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", type=Path, help="echemml md run folder with charges recorded")
-    parser.add_argument("--dft-frames", type=int, default=20, help="frames checked with PySCF + baderkit")
+    parser.add_argument("--dft-frames", type=int, default=20, help="frames spread evenly, checked with PySCF + baderkit")
+    parser.add_argument("--switch-frames", type=int, default=0,
+                        help="frames nearest the model's switch distance, checked as well")
     parser.add_argument("--field", type=float, nargs=3, default=(0.0, 0.0, 0.0), help="the run's field, V/Å")
     parser.add_argument("--output", type=Path, required=True, help="JSON to write")
     parser.add_argument("--plot", type=Path, help="PNG of N(H*) against the O–H* distance")
@@ -102,21 +107,29 @@ def main() -> None:
     protons = [shared_proton(atoms) for atoms in frames]
     distances = np.array([d for _, d in protons])
     electrons = np.array([1.0 - record["charges"][k][i] for k, (i, _) in enumerate(protons)])
-    chosen = np.linspace(0, len(frames) - 1, args.dft_frames).round().astype(int)
+    even = np.linspace(0, len(frames) - 1, args.dft_frames).round().astype(int)
+    model_switch = switch_distance(distances, electrons)
+    near_switch = [] if model_switch is None else np.argsort(np.abs(distances - model_switch))
+    near_switch = [int(k) for k in near_switch if k not in set(even.tolist())][: args.switch_frames]
+    chosen = np.array(sorted({*even.tolist(), *near_switch}))
     field = np.asarray(args.field, dtype=float)
     dft = dft_electrons([(int(k), frames[k]) for k in chosen], field, args.run / "dft_shared_proton.json")
     dft_values = np.array([dft[int(k)] for k in chosen])
     errors = electrons[chosen] - dft_values
+    even_errors = electrons[even] - np.array([dft[int(k)] for k in even])
     result = {
         "command": "python studies/h5o2/shared_proton.py " + " ".join(sys.argv[1:]),
         "frames": len(frames),
         "time_fs": [float(record["time"][0]), float(record["time"][-1])],
         "field_V_per_A": field.tolist(),
-        "dft_frames": [int(k) for k in chosen],
-        "shared_proton_electrons_mae_e": float(np.mean(np.abs(errors))),
-        "shared_proton_electrons_max_error_e": float(np.max(np.abs(errors))),
+        "dft_frames_even": [int(k) for k in even],
+        "dft_frames_near_switch": near_switch,
+        "shared_proton_electrons_mae_e": float(np.mean(np.abs(even_errors))),
+        "shared_proton_electrons_max_error_e": float(np.max(np.abs(even_errors))),
+        "all_dft_frames_mae_e": float(np.mean(np.abs(errors))),
+        "all_dft_frames_max_error_e": float(np.max(np.abs(errors))),
         "model": {"O_H_distance_A": distances.tolist(), "electrons_e": electrons.tolist(),
-                  "switch_O_H_distance_A": switch_distance(distances, electrons),
+                  "switch_O_H_distance_A": model_switch,
                   "mean_electrons_with_basin_e": float(np.mean(electrons[electrons > BASIN_ELECTRONS]))
                   if np.any(electrons > BASIN_ELECTRONS) else None},
         "dft": {"O_H_distance_A": distances[chosen].tolist(), "electrons_e": dft_values.tolist(),
