@@ -107,7 +107,14 @@ def initial_model(config: Config) -> GhostPointModel:
 
 
 def fit(config: Config, out_dir: str | os.PathLike, progress_bar: bool = True) -> Path:
-    """Run ``config.fit.cycles`` sampling–training cycles; returns the last cycle's model file."""
+    """Run ``config.fit.cycles`` sampling–training cycles; returns the last cycle's model file.
+
+    Density and response heads only: an energy model learns whole configurations'
+    energies and forces, which have no grid points to sample (``echemml train``).
+    """
+    if config.head == "energy":
+        raise EchemmlError("fit samples grid points for density and response models; train an energy model "
+                           "with echemml train on labelled frames or sample sets (head: energy)")
     out_dir = Path(out_dir)
     context = distributed.start()
     model = initial_model(config)

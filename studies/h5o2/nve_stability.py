@@ -87,7 +87,7 @@ def main() -> None:
         axis.plot(times_ps, 1000 * slope * times_ps, "k--", lw=0.8, label="linear fit")
         axis.set_xlabel("time (ps)")
         axis.set_ylabel("E_total − E_total(0) (meV/atom)")
-        axis.set_title(f"H5O2+ NVE, {args.timestep} fs: drift {result['drift_meV_per_atom_per_ps']:.3f} meV/atom/ps")
+        axis.set_title(f"H5O2+ NVE, {args.timestep} fs: drift {result['drift_meV_per_atom_per_ps']:.1e} meV/atom/ps")
         axis.legend()
         save_figure(figure, args.plot)
     print(json.dumps(result, indent=1))

@@ -103,3 +103,12 @@ def test_labelled_frames_and_a_sample_set_train_one_model_together(labelled, tmp
     names = trainer.train_set.names + trainer.validation_set.names
     assert trainer.data_summary["configurations"] == CONFIGURATIONS + len(extra)
     assert sum(name.startswith("frames/extra_") for name in names) == len(extra)
+
+
+def test_fit_refuses_an_energy_model_and_says_to_train_it(tmp_path):
+    """fit's cycles sample grid points; an energy model has none to sample."""
+    from echemml.errors import EchemmlError
+    from echemml.training.fit import fit
+
+    with pytest.raises(EchemmlError, match="echemml train"):
+        fit(energy_config(max_epochs=1), tmp_path / "fit", progress_bar=False)
