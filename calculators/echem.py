@@ -3,7 +3,8 @@
 The potential (an echemml energy model, or any ASE calculator) gives energy, forces
 and stress, and a committee potential adds ``energy_std`` and ``forces_std``; a
 density model gives the density on a grid around the atoms, its electron count,
-Bader charges and the dipole; a response model gives the density response Δn to the
+Bader charges and the dipole (without one, an echemml potential gives the dipole as
+−∂E/∂ε, the FIREANN way); a response model gives the density response Δn to the
 field. Units: eV, Å, e, V/Å, e·Å, e/Å³.
 
 Everything follows ASE's contract, so every ASE dynamics, optimiser and trajectory
@@ -92,6 +93,7 @@ class EChemCalculator(Calculator):
             if self.potential.head != keys.ENERGY:
                 raise EchemmlError(f"potential: a {self.potential.head} model; give an energy model or an ASE calculator")
             properties += POTENTIAL_PROPERTIES + (COMMITTEE_PROPERTIES if len(self.potential.members) > 1 else ())
+            properties.append("dipole")  # −∂E/∂ε, unless a density model gives it
         elif self.potential is not None:
             properties += [p for p in POTENTIAL_PROPERTIES if p in self.potential.implemented_properties]
         if self.density_model is not None:
@@ -138,6 +140,8 @@ class EChemCalculator(Calculator):
                 self._potential_results(name)
             elif name in DENSITY_PROPERTIES and self.density_model is not None:
                 self._density_results(name)
+            elif name == "dipole" and self._echemml_potential():
+                self._potential_dipole()
             elif name in RESPONSE_PROPERTIES and self.response_model is not None:
                 self.results["response"] = self._grid_of(self.response_model)
             else:
@@ -164,6 +168,15 @@ class EChemCalculator(Calculator):
         predicted[keys.FORCES] = predicted[keys.FORCES] + charge_forces
         self.results.update(predicted)
         self.results["free_energy"] = self.results[keys.ENERGY]
+
+    def _potential_dipole(self) -> None:
+        """The dipole −∂E/∂ε (e·Å, origin 0) of the potential's energy: the learned part by autograd, plus
+        Q·R_c of the net charge's term −Q ε·R_c."""
+        from echemml.model import predict_energy
+
+        atoms = self.atoms
+        predicted = predict_energy(self.potential, atoms, field=self.field_of(atoms), stress=False, dipole=True)
+        self.results["dipole"] = predicted[keys.DIPOLE] + self.charge_of(atoms) * atoms.positions.mean(axis=0)
 
     # ---------------------------------------------------------------- density
     def _grid_of(self, model) -> DensityGrid:

@@ -221,39 +221,52 @@ class EnergyModel(FireannModel):
         readout = self.readout(states.features, graph.species).squeeze(-1)
         return self.atomic_energies.to(readout.dtype)[graph.species] + self.energy_std.to(readout.dtype) * readout
 
-    def forward(self, batch: Batch, compute_forces: bool = True, compute_stress: bool = False) -> Batch:
-        """{'energy': (B,) eV, 'forces': (N, 3) eV/Å, 'stress': (B, 3, 3) eV/Å³} as asked.
+    def forward(
+        self, batch: Batch, compute_forces: bool = True, compute_stress: bool = False, compute_dipole: bool = False
+    ) -> Batch:
+        """{'energy': (B,) eV, 'forces': (N, 3) eV/Å, 'stress': (B, 3, 3) eV/Å³, 'dipole': (B, 3) e·Å} as asked.
 
         Stress is (1/V) ∂E/∂ε for a symmetric strain ε of positions and cell
-        (ASE's convention); ask for it only for periodic cells.
+        (ASE's convention); ask for it only for periodic cells. The dipole is
+        −∂E/∂ε of the applied field ε (V/Å), the FIREANN way: the dipole of a
+        neutral structure (a charged one adds Q·R of its net charge, which this
+        translation-invariant energy leaves out: :mod:`echemml.model.charged_field`).
         """
         graph = AtomGraph.from_batch(batch)
         positions = graph.positions
         cells = graph.cells
+        field = graph.field
         strain = None
         if compute_forces:
             positions = positions.detach().requires_grad_(True)
+        if compute_dipole:
+            field = field.detach().requires_grad_(True)
         if compute_stress:
             strain = torch.zeros_like(cells, requires_grad=True)
             symmetric = 0.5 * (strain + strain.transpose(1, 2))
             positions = positions + torch.einsum("na,nab->nb", positions, symmetric[graph.structure])
             cells = cells + torch.bmm(cells, symmetric)
         strained = AtomGraph(
-            graph.species, positions, cells, graph.structure, graph.field,
+            graph.species, positions, cells, graph.structure, field,
             graph.centers, graph.neighbors, graph.shifts,
         )
         atom_energy = self.atomic_energies_of(strained, strained.pair_vectors())
         energy = torch.zeros(graph.n_structures, dtype=atom_energy.dtype).index_add(0, graph.structure, atom_energy)
         results = {keys.ENERGY: energy}
-        inputs = ([positions] if compute_forces else []) + ([strain] if compute_stress else [])
-        if inputs:
-            grads = torch.autograd.grad(energy.sum(), inputs, create_graph=self.training, allow_unused=True)
-            grads = [torch.zeros_like(x) if g is None else g for g, x in zip(grads, inputs)]
-            if compute_forces:
-                results[keys.FORCES] = -grads[0]
-            if compute_stress:
+        wanted = {keys.FORCES: positions if compute_forces else None, keys.STRESS: strain,
+                  keys.DIPOLE: field if compute_dipole else None}
+        wanted = {key: tensor for key, tensor in wanted.items() if tensor is not None}
+        if wanted:
+            grads = torch.autograd.grad(energy.sum(), list(wanted.values()), create_graph=self.training,
+                                        allow_unused=True)
+            grads = dict(zip(wanted, (torch.zeros_like(x) if g is None else g for g, x in zip(grads, wanted.values()))))
+            if keys.FORCES in grads:
+                results[keys.FORCES] = -grads[keys.FORCES]
+            if keys.STRESS in grads:
                 volume = torch.abs(torch.linalg.det(graph.cells))
-                results[keys.STRESS] = grads[-1] / volume[:, None, None]
+                results[keys.STRESS] = grads[keys.STRESS] / volume[:, None, None]
+            if keys.DIPOLE in grads:
+                results[keys.DIPOLE] = -grads[keys.DIPOLE]
         return results
 
 

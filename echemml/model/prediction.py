@@ -261,11 +261,13 @@ def predict_energy(
     field: Sequence[float] | np.ndarray | None = None,
     stress: bool | None = None,
     dtype: torch.dtype = torch.float64,
+    dipole: bool = False,
 ) -> dict[str, np.ndarray | float]:
     """Energy (eV), forces (N, 3) eV/Å and, for fully periodic cells, stress (3, 3) eV/Å³.
 
-    ``stress`` defaults to True when all three axes are periodic. A committee adds
-    its members' std of each (keys ``energy_std``, ``forces_std``, ``stress_std``).
+    ``stress`` defaults to True when all three axes are periodic; ``dipole`` adds
+    −∂E/∂ε (3,) e·Å, the learned energy's dipole. A committee adds its members'
+    std of each (keys ``energy_std``, ``forces_std``, ``stress_std``, ``dipole_std``).
     """
     if model.head != keys.ENERGY:
         raise TypeError(f"a {model.head} model predicts no energy; use an energy model")
@@ -273,13 +275,13 @@ def predict_energy(
     if stress is None:
         stress = bool(np.all(atoms.pbc))
     graph = AtomGraph.from_atoms(atoms, model.species, model.cutoff, field, dtype)
-    out = model(model_batch(graph), compute_forces=True, compute_stress=stress)
+    out = model(model_batch(graph), compute_forces=True, compute_stress=stress, compute_dipole=dipole)
     result: dict[str, np.ndarray | float] = {}
     for key, value in out.items():
         value = value.detach()
         if key in (keys.ENERGY, keys.std_key(keys.ENERGY)):
             result[key] = float(value[0])
-        elif key in (keys.STRESS, keys.std_key(keys.STRESS)):
+        elif key in (keys.STRESS, keys.std_key(keys.STRESS), keys.DIPOLE, keys.std_key(keys.DIPOLE)):
             result[key] = value[0].numpy()
         else:
             result[key] = value.numpy()

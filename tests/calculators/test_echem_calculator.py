@@ -114,6 +114,24 @@ def test_an_ions_energy_in_a_field_moves_with_its_position_as_minus_q_field_dot_
     assert atoms.get_potential_energy() - before == pytest.approx(-1 * FIELD @ shift, abs=1e-9)
 
 
+@pytest.mark.parametrize("charge", [0, 1])
+def test_the_potentials_dipole_is_minus_the_field_derivative_of_its_energy(charge):
+    """μ = −∂E/∂ε (e·Å) by autograd, the net charge's −Q ε·R_c included, against central differences."""
+    atoms = zundel()
+    atoms.rattle(0.05, seed=4)
+    atoms.info["charge"] = charge
+    atoms.calc = EChemCalculator(potential=energy_model(), field=FIELD)
+    dipole = atoms.calc.get_property("dipole", atoms)
+    step, numeric = 1e-4, np.zeros(3)
+    for axis in range(3):
+        energies = []
+        for sign in (1, -1):
+            atoms.calc.set(field=FIELD + sign * step * np.eye(3)[axis])
+            energies.append(atoms.get_potential_energy())
+        numeric[axis] = -(energies[0] - energies[1]) / (2 * step)
+    np.testing.assert_allclose(dipole, numeric, atol=1e-6)
+
+
 def test_a_committee_potential_reports_the_members_std_in_results_and_atoms():
     atoms = zundel()
     atoms.calc = EChemCalculator(potential=CommitteeModel([energy_model(1), energy_model(5)]))
