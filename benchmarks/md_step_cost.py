@@ -6,8 +6,8 @@ With the models loaded (start-up excluded) and torch on ``--threads`` threads:
   step of ASE's Langevin integrator (0.5 fs, 300 K, 0.5 V/Å): the median over
   ``--steps`` steps after ``--warmup`` (goal ≤ 20 ms);
 * **density + Bader charges** per frame with h5o2-density on the calculator's default
-  grid (0.1 Å spacing, 4 Å margin; baderkit), on ``--frames`` frames of that run
-  (goal ≤ 2 s).
+  grid (0.1 Å spacing, 4 Å margin; baderkit), on ``--frames`` frames of that run after a
+  first one, timed apart, that also pays baderkit's one-time compilation (goal ≤ 2 s).
 
     python benchmarks/md_step_cost.py --output benchmarks/results/md_step_cost.json
 """
@@ -57,7 +57,8 @@ def main() -> None:
     calculator = EChemCalculator(potential=potential, density_model=density_model)
     atoms.calc = calculator
     thermalize_momenta(atoms, 300, rng=np.random.default_rng(0))
-    dynamics = Langevin(atoms, 0.5 * units.fs, temperature_K=300, friction=0.01 / units.fs, rng=np.random.default_rng(0))
+    dynamics = Langevin(atoms, 0.5 * units.fs, temperature_K=300, friction=0.01 / units.fs, fixcm=False,
+                        rng=np.random.default_rng(0))  # FixCom holds the centre of mass, as echemml md does
     dynamics.run(args.warmup)
     step_seconds = []
     for _ in range(args.steps):
@@ -66,7 +67,7 @@ def main() -> None:
         step_seconds.append(time.perf_counter() - start)
 
     frame_seconds, electrons = [], []
-    for _ in range(args.frames):
+    for _ in range(args.frames + 1):  # the first frame also pays baderkit's one-time compilation
         dynamics.run(20)
         start = time.perf_counter()
         charges = calculator.get_property("charges", atoms)
@@ -88,8 +89,9 @@ def main() -> None:
         "density_model": args.density_model,
         "grid_points": int(np.prod(grid.shape)),
         "grid_spacing_A": float(calculator.parameters.spacing),
-        "density_bader_frame_s_median": float(np.median(frame_seconds)),
-        "density_bader_frame_s_max": float(np.max(frame_seconds)),
+        "density_bader_first_frame_s": float(frame_seconds[0]),
+        "density_bader_frame_s_median": float(np.median(frame_seconds[1:])),
+        "density_bader_frame_s_max": float(np.max(frame_seconds[1:])),
         "frames_timed": args.frames,
         "electrons_on_grid_mean": float(np.mean(electrons)),
         "goals": {"energy_forces_step_ms": 20, "density_bader_frame_s": 2},
