@@ -5,7 +5,10 @@ and stress, and a committee potential adds ``energy_std`` and ``forces_std``; a
 density model gives the density on a grid around the atoms, its electron count,
 Bader charges and the dipole (without one, an echemml potential gives the dipole as
 −∂E/∂ε, the FIREANN way); a response model gives the density response Δn to the
-field. Units: eV, Å, e, V/Å, e·Å, e/Å³.
+field, and for a slab the electrode's numbers (``charge_transfer`` across the middle
+plane and ``face_charges`` in e, ``esp_drop`` in V, ``esp_slope`` inside the metal in
+V/Å, ``surface_charge`` in e/Å²) as ``echemml response`` reports them. Units: eV, Å,
+e, V/Å, e·Å, e/Å³.
 
 Everything follows ASE's contract, so every ASE dynamics, optimiser and trajectory
 writer works unchanged: ``Calculator.calculate`` runs first, a property is computed
@@ -40,7 +43,11 @@ POTENTIAL_PROPERTIES = ("energy", "free_energy", "forces", "stress")
 COMMITTEE_PROPERTIES = (keys.std_key(keys.ENERGY), keys.std_key(keys.FORCES))
 DENSITY_PROPERTIES = ("density", "electrons", "charges", "dipole")
 RESPONSE_PROPERTIES = ("response",)
-INFO_KEYS = {"energy_std": "energy_std", "electrons": "electrons"}  # result → atoms.info key
+ELECTRODE_PROPERTIES = ("charge_transfer", "face_charges", "esp_drop", "esp_slope", "surface_charge")
+INFO_KEYS = {  # result → atoms.info key
+    "energy_std": "energy_std", "electrons": "electrons", "charge_transfer": "charge_transfer",
+    "face_charges": "face_charges", "esp_drop": "esp_drop", "esp_slope": "esp_slope", "surface_charge": "surface_charge",
+}
 ARRAY_KEYS = {"forces_std": "forces_std", "charges": "bader_charges"}  # result → atoms.arrays key
 
 
@@ -64,11 +71,12 @@ class EChemCalculator(Calculator):
         charge: the net charge, e (``atoms.info["charge"]`` overrides it; default 0).
         spacing, margin: the grid of the density properties, Å (molecules get ``margin`` of vacuum).
         bader_backend, vacuum_tol: how Bader charges are computed (:func:`echemml.analysis.bader.bader_charges`).
+        slab_axis: the axis normal to a slab's faces (default 2, z), for the electrode properties.
     """
 
     default_parameters = {
         "field": (0.0, 0.0, 0.0), "charge": 0, "spacing": 0.1, "margin": 4.0,
-        "bader_backend": "baderkit", "vacuum_tol": 1e-4,
+        "bader_backend": "baderkit", "vacuum_tol": 1e-4, "slab_axis": 2,
     }
 
     def __init__(self, potential=None, density_model=None, response_model=None, **kwargs):
@@ -99,7 +107,7 @@ class EChemCalculator(Calculator):
         if self.density_model is not None:
             properties += DENSITY_PROPERTIES
         if self.response_model is not None:
-            properties += RESPONSE_PROPERTIES
+            properties += RESPONSE_PROPERTIES + ELECTRODE_PROPERTIES
         return list(dict.fromkeys(properties))
 
     def field_of(self, atoms: ase.Atoms) -> np.ndarray:
@@ -144,6 +152,8 @@ class EChemCalculator(Calculator):
                 self._potential_dipole()
             elif name in RESPONSE_PROPERTIES and self.response_model is not None:
                 self.results["response"] = self._grid_of(self.response_model)
+            elif name in ELECTRODE_PROPERTIES and self.response_model is not None:
+                self._electrode_results()
             else:
                 raise PropertyNotImplementedError(f"{name}: no model of this calculator gives it")
         if atoms is not None:
@@ -177,6 +187,29 @@ class EChemCalculator(Calculator):
         atoms = self.atoms
         predicted = predict_energy(self.potential, atoms, field=self.field_of(atoms), stress=False, dipole=True)
         self.results["dipole"] = predicted[keys.DIPOLE] + self.charge_of(atoms) * atoms.positions.mean(axis=0)
+
+    # -------------------------------------------------------------- electrode
+    def _electrode_results(self) -> None:
+        """What a slab's predicted response Δn says, as ``echemml response`` reports it: the charge moved
+        across the middle plane (e), the charge on each face (e, lower then upper along the slab axis),
+        the ESP drop across the cell (V), the ESP slope inside the metal (V/Å), and the transfer per
+        area of the cell's face (e/Å²)."""
+        from echemml.workflows import predict_slab_response
+
+        atoms, axis = self.atoms, int(self.parameters.slab_axis)
+        if not np.any(atoms.pbc):
+            raise EchemmlError("electrode properties need a slab: atoms periodic in the plane of its faces")
+        grid = uniform_grid(atoms, self.parameters.spacing, self.parameters.margin, dtype=np.float32)
+        numbers = predict_slab_response(self.response_model, grid, field=self.field_of(atoms), axis=axis).numbers
+        in_plane = [vector for index, vector in enumerate(np.asarray(atoms.cell)) if index != axis]
+        area = float(np.linalg.norm(np.cross(*in_plane)))
+        self.results.update({
+            "charge_transfer": numbers.transfer_e,
+            "face_charges": np.array([numbers.left_e, numbers.right_e]),
+            "esp_drop": numbers.esp_drop_V,
+            "esp_slope": numbers.esp_slope_inside_V_per_A,
+            "surface_charge": numbers.transfer_e / area,
+        })
 
     # ---------------------------------------------------------------- density
     def _grid_of(self, model) -> DensityGrid:
@@ -217,7 +250,8 @@ class EChemCalculator(Calculator):
         """Copy the results ASE has no standard name for into ``atoms.info`` and ``atoms.arrays``."""
         for name, key in INFO_KEYS.items():
             if name in self.results:
-                atoms.info[key] = float(self.results[name])
+                value = np.asarray(self.results[name], dtype=float)
+                atoms.info[key] = float(value) if value.ndim == 0 else value
         for name, key in ARRAY_KEYS.items():
             if name in self.results:
                 atoms.arrays[key] = np.asarray(self.results[name], dtype=float)  # (N,) or (N, 3)
