@@ -39,13 +39,15 @@ from echemml.errors import EchemmlError
 from echemml.grid import DensityGrid, uniform_grid
 from echemml.model.charged_field import net_charge_field_terms
 
+DROP_TOLERANCE = 0.001  # relative: how closely a field found for potential_drop gives that drop
+MAX_DROP_STEPS = 5
 POTENTIAL_PROPERTIES = ("energy", "free_energy", "forces", "stress")
 COMMITTEE_PROPERTIES = (keys.std_key(keys.ENERGY), keys.std_key(keys.FORCES))
 DENSITY_PROPERTIES = ("density", "electrons", "charges", "dipole")
 RESPONSE_PROPERTIES = ("response",)
 ELECTRODE_PROPERTIES = ("charge_transfer", "face_charges", "esp_drop", "esp_slope", "surface_charge")
 INFO_KEYS = {  # result → atoms.info key
-    "energy_std": "energy_std", "electrons": "electrons", "charge_transfer": "charge_transfer",
+    "field": "field", "energy_std": "energy_std", "electrons": "electrons", "charge_transfer": "charge_transfer",
     "face_charges": "face_charges", "esp_drop": "esp_drop", "esp_slope": "esp_slope", "surface_charge": "surface_charge",
 }
 ARRAY_KEYS = {"forces_std": "forces_std", "charges": "bader_charges"}  # result → atoms.arrays key
@@ -72,14 +74,18 @@ class EChemCalculator(Calculator):
         spacing, margin: the grid of the density properties, Å (molecules get ``margin`` of vacuum).
         bader_backend, vacuum_tol: how Bader charges are computed (:func:`echemml.analysis.bader.bader_charges`).
         slab_axis: the axis normal to a slab's faces (default 2, z), for the electrode properties.
+        potential_drop: hold the slab at this ESP drop (V) instead of a field: at every configuration
+            the field along ``slab_axis`` whose predicted drop it is is found (needs a response model)
+            and reported as ``field``; ``field`` and ``info["external_field"]`` are then ignored.
     """
 
     default_parameters = {
         "field": (0.0, 0.0, 0.0), "charge": 0, "spacing": 0.1, "margin": 4.0,
-        "bader_backend": "baderkit", "vacuum_tol": 1e-4, "slab_axis": 2,
+        "bader_backend": "baderkit", "vacuum_tol": 1e-4, "slab_axis": 2, "potential_drop": None,
     }
 
     def __init__(self, potential=None, density_model=None, response_model=None, **kwargs):
+        self._slab_numbers_by_field: dict = {}  # field → SlabResponse of the current configuration
         super().__init__(**kwargs)
         self.potential = _model(potential)
         self.density_model = _model(density_model)
@@ -88,7 +94,12 @@ class EChemCalculator(Calculator):
                                   ("response_model", self.response_model, keys.RESPONSE)):
             if model is not None and model.head != head:
                 raise EchemmlError(f"{name}: a {model.head} model; give a {head} model")
+        self._check_potential_drop()
         self.implemented_properties = self._properties()
+
+    def _check_potential_drop(self) -> None:
+        if self.parameters.potential_drop is not None and getattr(self, "response_model", None) is None:
+            raise EchemmlError("potential_drop needs a response model (response_model=...) to find the field")
 
     # ------------------------------------------------------------------ routing
     def _echemml_potential(self) -> bool:
@@ -107,28 +118,38 @@ class EChemCalculator(Calculator):
         if self.density_model is not None:
             properties += DENSITY_PROPERTIES
         if self.response_model is not None:
-            properties += RESPONSE_PROPERTIES + ELECTRODE_PROPERTIES
+            properties += RESPONSE_PROPERTIES + ELECTRODE_PROPERTIES + ("field",)
         return list(dict.fromkeys(properties))
 
     def field_of(self, atoms: ase.Atoms) -> np.ndarray:
-        """The field the atoms sit in, V/Å: their ``info["external_field"]``, else the calculator's."""
+        """The field the atoms sit in, V/Å: their ``info["external_field"]``, else the calculator's;
+        under ``potential_drop``, the field that gives that drop (:meth:`_field_for_drop`)."""
+        if self.parameters.potential_drop is not None:
+            return self._field_for_drop()
         return np.asarray(atoms.info.get("external_field", self.parameters.field), dtype=float).reshape(3)
 
     def charge_of(self, atoms: ase.Atoms) -> int:
         """The net charge, e: ``atoms.info["charge"]``, else the calculator's."""
         return int(atoms.info.get("charge", self.parameters.charge))
 
+    def reset(self) -> None:
+        """Forget every result (ASE calls this when the atoms change)."""
+        super().reset()
+        self._slab_numbers_by_field = {}
+
     def set(self, **kwargs) -> dict:
         """Change parameters (``field``, ``charge``, ``spacing``, …); any change discards the results."""
         changed = super().set(**kwargs)
         if changed:
             self.reset()
+            if hasattr(self, "response_model"):  # not while __init__ sets the first parameters
+                self._check_potential_drop()
         return changed
 
     def check_state(self, atoms: ase.Atoms, tol: float = 1e-15) -> list[str]:
         """ASE's changes, plus 'external_field' and 'charge' when the atoms' info changed them."""
         changes = super().check_state(atoms, tol)
-        if self.atoms is not None:
+        if self.atoms is not None and self.parameters.potential_drop is None:  # else the field is a result
             if not np.allclose(self.field_of(atoms), self.field_of(self.atoms), rtol=0.0, atol=tol):
                 changes.append("external_field")
             if self.charge_of(atoms) != self.charge_of(self.atoms):
@@ -154,6 +175,8 @@ class EChemCalculator(Calculator):
                 self.results["response"] = self._grid_of(self.response_model)
             elif name in ELECTRODE_PROPERTIES and self.response_model is not None:
                 self._electrode_results()
+            elif name == "field":
+                self.results["field"] = self.field_of(self.atoms)
             else:
                 raise PropertyNotImplementedError(f"{name}: no model of this calculator gives it")
         if atoms is not None:
@@ -194,13 +217,8 @@ class EChemCalculator(Calculator):
         across the middle plane (e), the charge on each face (e, lower then upper along the slab axis),
         the ESP drop across the cell (V), the ESP slope inside the metal (V/Å), and the transfer per
         area of the cell's face (e/Å²)."""
-        from echemml.workflows import predict_slab_response
-
         atoms, axis = self.atoms, int(self.parameters.slab_axis)
-        if not np.any(atoms.pbc):
-            raise EchemmlError("electrode properties need a slab: atoms periodic in the plane of its faces")
-        grid = uniform_grid(atoms, self.parameters.spacing, self.parameters.margin, dtype=np.float32)
-        numbers = predict_slab_response(self.response_model, grid, field=self.field_of(atoms), axis=axis).numbers
+        numbers = self._slab_numbers(self.field_of(atoms))
         in_plane = [vector for index, vector in enumerate(np.asarray(atoms.cell)) if index != axis]
         area = float(np.linalg.norm(np.cross(*in_plane)))
         self.results.update({
@@ -210,6 +228,48 @@ class EChemCalculator(Calculator):
             "esp_slope": numbers.esp_slope_inside_V_per_A,
             "surface_charge": numbers.transfer_e / area,
         })
+
+    def _slab_numbers(self, field: np.ndarray):
+        """The response model's slab numbers (:class:`~echemml.analysis.electrostatics.SlabResponse`) of
+        ``self.atoms`` in ``field`` (V/Å), kept for the configuration so that a solve and the results share them."""
+        from echemml.workflows import predict_slab_response
+
+        key = tuple(np.round(np.asarray(field, dtype=float), 12))
+        known = self._slab_numbers_by_field
+        if key not in known:
+            if not np.any(self.atoms.pbc):
+                raise EchemmlError("electrode properties need a slab: atoms periodic in the plane of its faces")
+            grid = uniform_grid(self.atoms, self.parameters.spacing, self.parameters.margin, dtype=np.float32)
+            known[key] = predict_slab_response(
+                self.response_model, grid, field=field, axis=int(self.parameters.slab_axis)
+            ).numbers
+        return known[key]
+
+    def _field_for_drop(self) -> np.ndarray:
+        """The field along the slab axis (V/Å) whose predicted ESP drop is ``potential_drop`` (V).
+
+        The response is linear in the field at these strengths: the drop at a trial
+        field of 1 V/Å fixes the slope, the field follows, and its own drop is
+        checked; while it misses by more than ``DROP_TOLERANCE`` (relative), a secant
+        step refines it.
+        """
+        if "field" in self.results:
+            return self.results["field"]
+        target = float(self.parameters.potential_drop)
+        direction = np.eye(3)[int(self.parameters.slab_axis)]
+        points = [(0.0, 0.0), (1.0, self._slab_numbers(direction).esp_drop_V)]  # (field V/Å, drop V); Δn(0) = 0
+        for _ in range(MAX_DROP_STEPS):
+            (f0, d0), (f1, d1) = points[-2:]
+            strength = f1 + (target - d1) * (f1 - f0) / (d1 - d0)
+            drop = self._slab_numbers(strength * direction).esp_drop_V
+            points.append((strength, drop))
+            if abs(drop - target) <= DROP_TOLERANCE * max(abs(target), 1e-3):
+                break
+        else:
+            raise EchemmlError(f"potential_drop {target} V: no field found within {DROP_TOLERANCE:.0%} "
+                               f"in {MAX_DROP_STEPS} steps (last {points[-1][0]:.4f} V/Å gave {points[-1][1]:.4f} V)")
+        self.results["field"] = strength * direction
+        return self.results["field"]
 
     # ---------------------------------------------------------------- density
     def _grid_of(self, model) -> DensityGrid:

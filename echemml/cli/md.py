@@ -1,9 +1,10 @@
 """``echemml md STRUCTURE --potential MODEL --steps N --temperature T -o RUN``: Langevin MD with EChemCalculator.
 
 Runs NVT molecular dynamics (ASE's Langevin integrator, the centre of mass held
-fixed) on an echemml energy model
-(file or shipped name), optionally with a density model for per-frame densities and
-Bader charges, in a uniform field. Every ``--every`` steps it writes a frame to
+fixed) on an echemml energy model (file or shipped name) or ASE's EMT, optionally
+with a density model for per-frame densities and Bader charges and, for a slab, a
+response model for its charge transfer and ESP drop, in a uniform field or at a
+fixed ESP drop (``--potential-drop``: the field is found every step). Every ``--every`` steps it writes a frame to
 ``RUN/md.traj`` (ASE trajectory, positions and momenta) and the ``--record``
 properties to ``RUN/record.h5`` (:class:`echemml.calculators.recorder.PropertyRecorder`).
 Run again with the same RUN to continue from the last frame written up to ``--steps``
@@ -47,6 +48,18 @@ def _start(args: argparse.Namespace, trajectory: Path):
     return atoms, 0
 
 
+ASE_POTENTIALS = ("emt",)  # --potential names that mean an ASE calculator, not an echemml model
+
+
+def _potential(name: str):
+    """``emt``: ASE's EMT (metals such as Au, for electrodes and tests); anything else: an echemml energy model."""
+    if name.lower() == "emt":
+        from ase.calculators.emt import EMT
+
+        return EMT()
+    return name
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
     from ase import units
@@ -68,8 +81,11 @@ def run(args: argparse.Namespace) -> int:
     if done >= args.steps:
         print(f"{out}: {done} of {args.steps} steps already done")
         return 0
-    calculator = EChemCalculator(potential=args.potential, density_model=args.density_model,
-                                 field=tuple(args.field), spacing=args.spacing)
+    if args.potential_drop is not None and args.field is not None:
+        raise EchemmlError("give --field or --potential-drop, not both")
+    calculator = EChemCalculator(potential=_potential(args.potential), density_model=args.density_model,
+                                 response_model=args.response_model, field=tuple(args.field or (0.0, 0.0, 0.0)),
+                                 potential_drop=args.potential_drop, spacing=args.spacing)
     properties = [name.strip() for name in args.record.split(",") if name.strip()]
     unknown = [name for name in properties if name not in calculator.implemented_properties]
     if unknown:
@@ -104,10 +120,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("structure", metavar="STRUCTURE", help="starting structure (any file ase reads)")
-    parser.add_argument("--potential", required=True, metavar="MODEL", help="energy model file or shipped name")
+    parser.add_argument("--potential", required=True, metavar="MODEL",
+                        help="echemml energy model (file or shipped name), or emt for ASE's EMT (metals)")
     parser.add_argument("--density-model", metavar="MODEL", help="density model for density, electrons, charges, dipole")
-    parser.add_argument("--field", type=float, nargs=3, default=(0.0, 0.0, 0.0), metavar=("EX", "EY", "EZ"),
-                        help="uniform field, V/Å")
+    parser.add_argument("--response-model", metavar="MODEL",
+                        help="response model for a slab's charge_transfer, face_charges, esp_drop, esp_slope, "
+                        "surface_charge")
+    parser.add_argument("--field", type=float, nargs=3, metavar=("EX", "EY", "EZ"), help="uniform field, V/Å")
+    parser.add_argument("--potential-drop", type=float, metavar="U",
+                        help="hold a slab at this ESP drop, V, instead of a field: the field is found every step "
+                        "(needs --response-model; record it with --record field)")
     parser.add_argument("--charge", type=int, help="net charge, e (default: the structure's info, else 0)")
     parser.add_argument("--steps", type=positive_int, required=True, help="MD steps in all (a rerun continues)")
     parser.add_argument("--temperature", type=float, required=True, metavar="K", help="thermostat temperature, K")
@@ -115,7 +137,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--friction", type=float, default=0.01, metavar="PER_FS",
                         help="Langevin friction, 1/fs (default 0.01)")
     parser.add_argument("--record", default="energy", metavar="P1,P2",
-                        help="properties recorded per frame, e.g. energy,forces,electrons,charges,dipole")
+                        help="properties recorded per frame, e.g. energy,forces,electrons,charges,dipole, "
+                        "charge_transfer,esp_drop,field")
     parser.add_argument("--every", type=positive_int, default=10, metavar="K",
                         help="write a frame and record every K steps (default 10)")
     parser.add_argument("--spacing", type=float, default=0.1, metavar="H", help="density grid spacing, Å")

@@ -65,3 +65,32 @@ def test_a_molecule_has_no_electrode_numbers():
     atoms.calc = EChemCalculator(response_model="au100-response", spacing=0.3)
     with pytest.raises(EchemmlError, match="need a slab"):
         atoms.calc.get_property("charge_transfer", atoms)
+
+
+def test_a_potential_drop_finds_the_field_that_gives_it(slab):
+    """Constant potential: the drop the slab has at −1 V/Å, asked for, gives back −1 V/Å and that drop."""
+    slab.calc.set(field=(0.0, 0.0, -1.0), potential_drop=None)
+    drop = slab.calc.get_property("esp_drop", slab)
+    transfer = slab.calc.get_property("charge_transfer", slab)
+    slab.calc.set(potential_drop=drop)
+    field = slab.calc.get_property("field", slab)
+    np.testing.assert_allclose(field, [0.0, 0.0, -1.0], atol=0.01)
+    assert slab.calc.get_property("esp_drop", slab) == pytest.approx(drop, rel=1e-3)
+    assert slab.calc.get_property("charge_transfer", slab) == pytest.approx(transfer, rel=0.01)
+    assert slab.info["field"] == pytest.approx(field)
+
+
+def test_a_new_potential_drop_is_solved_again(slab):
+    slab.calc.set(field=(0.0, 0.0, 0.0), potential_drop=0.5)
+    half = slab.calc.get_property("field", slab)
+    slab.calc.set(potential_drop=1.0)
+    np.testing.assert_allclose(slab.calc.get_property("field", slab), 2 * half, rtol=0.01)
+    slab.calc.set(potential_drop=None)
+
+
+def test_a_potential_drop_without_a_response_model_is_refused():
+    with pytest.raises(EchemmlError, match="needs a response model"):
+        EChemCalculator(potential=EMT(), potential_drop=1.0)
+    calculator = EChemCalculator(potential=EMT())
+    with pytest.raises(EchemmlError, match="needs a response model"):
+        calculator.set(potential_drop=1.0)

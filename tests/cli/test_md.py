@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ase.io
 import h5py
 import numpy as np
@@ -80,3 +82,23 @@ def test_a_frame_left_incomplete_by_a_kill_is_cut_back_on_reopening(models):
     assert {name: len(values) for name, values in record.items()} == {"step": 3, "time": 3, "energy": 3, "forces": 3}
     with h5py.File(models / "record.h5") as handle:
         assert len(handle["energy"]) == 3
+
+
+SLAB = Path(__file__).resolve().parents[2] / "data" / "au100" / "structures_mt" / "test_L4_0.xyz"  # 4-layer Au(100)
+
+
+def test_a_slab_held_at_a_potential_drop_keeps_it_every_frame(tmp_path):
+    """EMT moves the gold, au100-response finds the field: every recorded frame has the asked drop."""
+    assert main(["md", str(SLAB), "--potential", "emt", "--response-model", "au100-response", "--potential-drop", "2.0",
+                 "--steps", "4", "--every", "2", "--temperature", "300", "--timestep", "2", "--spacing", "0.3",
+                 "--record", "esp_drop,field,charge_transfer", "-o", str(tmp_path / "run"), "--quiet"]) == 0
+    record = read_record(tmp_path / "run" / "record.h5")
+    assert len(record["step"]) == 3
+    np.testing.assert_allclose(record["esp_drop"], 2.0, rtol=1e-3)
+    assert np.all(record["field"][:, 2] != 0) and np.all(record["field"][:, :2] == 0)
+
+
+def test_a_field_and_a_potential_drop_together_exit_with_code_2(tmp_path, capsys):
+    assert main(["md", str(SLAB), "--potential", "emt", "--response-model", "au100-response", "--potential-drop", "2.0",
+                 "--field", "0", "0", "-1", "--steps", "2", "--temperature", "300", "-o", str(tmp_path / "run")]) == 2
+    assert "not both" in capsys.readouterr().err
