@@ -102,3 +102,20 @@ def test_a_field_and_a_potential_drop_together_exit_with_code_2(tmp_path, capsys
     assert main(["md", str(SLAB), "--potential", "emt", "--response-model", "au100-response", "--potential-drop", "2.0",
                  "--field", "0", "0", "-1", "--steps", "2", "--temperature", "300", "-o", str(tmp_path / "run")]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_a_recorded_run_reads_into_mdanalysis_with_its_series_as_auxiliary_data(models):
+    """Frames as a Universe (Å, ps), and ts.aux of each frame equals that frame's row of record.h5."""
+    from echemml.calculators.universe import run_universe
+
+    assert md(models, 6) == 0
+    universe = run_universe(models / "run")
+    record = read_record(models / "run" / "record.h5")
+    frames = ase.io.read(models / "run" / "md.traj", index=":")
+    assert len(universe.trajectory) == len(record["step"]) == 4
+    assert list(universe.atoms.elements) == ["O", "H", "H"]
+    for ts, atoms in zip(universe.trajectory, frames):
+        np.testing.assert_allclose(universe.atoms.positions, atoms.positions, atol=1e-5)
+        assert ts.time == pytest.approx(record["time"][ts.frame] / 1000)
+        assert ts.aux.energy == pytest.approx(record["energy"][ts.frame])
+        np.testing.assert_allclose(ts.aux.dipole, record["dipole"][ts.frame], rtol=1e-9)
