@@ -30,6 +30,7 @@ from ase.md.velocitydistribution import thermalize_momenta
 
 from echemml.calculators import EChemCalculator
 from echemml.model import load_model
+from echemml.io.files import atomic_open
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import cpu_name  # noqa: E402
@@ -98,9 +99,8 @@ def main() -> None:
     }
     text = json.dumps(result, indent=1) + "\n"
     if args.output:
-        temporary = args.output.with_suffix(".tmp")
-        temporary.write_text(text)
-        os.replace(temporary, args.output)
+        with atomic_open(args.output) as handle:
+            handle.write(text)
     print(text)
 
 

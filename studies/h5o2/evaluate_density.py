@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from tqdm import tqdm
 
 from echemml.model import load_model
 from echemml.training.evaluation import evaluate
+from echemml.io.files import atomic_open
 
 
 def main() -> None:
@@ -51,9 +51,8 @@ def main() -> None:
         "mean_abs_electron_error_e": float(np.mean([abs(r["electrons_pred"] - r["electrons_ref"]) for r in rows])),
         "files": rows,
     }
-    temporary = args.output.with_suffix(".tmp")
-    temporary.write_text(json.dumps(result, indent=1) + "\n")
-    os.replace(temporary, args.output)
+    with atomic_open(args.output) as handle:
+        handle.write(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "files"}, indent=1))
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from tqdm import tqdm
 
 from echemml.analysis.plots import save_figure
 from echemml.calculators import EChemCalculator
+from echemml.io.files import atomic_open
 
 
 def main() -> None:
@@ -77,9 +77,8 @@ def main() -> None:
         "mean_temperature_K": float(temperature.mean()),
         "closest_atoms_A": float(min(closest)),
     }
-    temporary = args.output.with_suffix(".tmp")
-    temporary.write_text(json.dumps(result, indent=1) + "\n")
-    os.replace(temporary, args.output)
+    with atomic_open(args.output) as handle:
+        handle.write(json.dumps(result, indent=1) + "\n")
     if args.plot:
         figure = Figure(figsize=(6, 3.5))
         axis = figure.subplots()

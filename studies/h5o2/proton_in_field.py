@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from tqdm import tqdm
 from echemml.analysis.plots import save_figure
 from echemml.calculators import EChemCalculator
 from echemml.dft.pyscf import PySCFSettings, run_pyscf
+from echemml.io.files import atomic_open
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "data" / "h5o2"))
 from make_structures import zundel  # noqa: E402
@@ -121,9 +121,8 @@ def main() -> None:
             for s0, s1 in zip(scans[::2], scans[1::2])
         },
     }
-    temporary = args.output.with_suffix(".tmp")
-    temporary.write_text(json.dumps(result, indent=1) + "\n")
-    os.replace(temporary, args.output)
+    with atomic_open(args.output) as handle:
+        handle.write(json.dumps(result, indent=1) + "\n")
     if args.plot:
         plot(scans, args.plot)
     print(json.dumps({k: result[k] for k in ("md", "scan_minimum_shift_A")}, indent=1))

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from echemml.analysis.bader import bader_charges
 from echemml.analysis.plots import save_figure
 from echemml.calculators.recorder import read_record
 from echemml.dft.pyscf import PySCFSettings, run_pyscf
+from echemml.io.files import atomic_open
 
 BASIN_ELECTRONS = 0.05  # e: above this H* owns a Bader basin (baderkit gives exactly 0 without one)
 
@@ -72,9 +72,8 @@ def dft_electrons(frames: list, field: np.ndarray, cache: Path) -> dict[int, flo
         result = run_pyscf(atoms, field=field, settings=PySCFSettings(), charge=1, compute_forces=False)
         bader = bader_charges(result.grid)
         done[number] = float(bader.electrons[shared_proton(atoms)[0]])
-        temporary = cache.with_suffix(".tmp")
-        temporary.write_text(json.dumps(done, indent=1))
-        os.replace(temporary, cache)
+        with atomic_open(cache) as handle:
+            handle.write(json.dumps(done, indent=1))
     return done
 
 
@@ -137,9 +136,8 @@ def main() -> None:
                 "mean_electrons_with_basin_e": float(np.mean(dft_values[dft_values > BASIN_ELECTRONS]))
                 if np.any(dft_values > BASIN_ELECTRONS) else None},
     }
-    temporary = args.output.with_suffix(".tmp")
-    temporary.write_text(json.dumps(result, indent=1) + "\n")
-    os.replace(temporary, args.output)
+    with atomic_open(args.output) as handle:
+        handle.write(json.dumps(result, indent=1) + "\n")
     if args.plot:
         plot(distances, electrons, distances[chosen], dft_values, args.plot,
              f"H5O2+ at 300 K, |ε| = {np.linalg.norm(field):.2g} V/Å: MAE {result['shared_proton_electrons_mae_e']:.3f} e")
