@@ -37,7 +37,7 @@ from echemml import keys
 from echemml.analysis.bader import bader_charges, model_valence_charges
 from echemml.errors import EchemmlError
 from echemml.grid import DensityGrid, uniform_grid
-from echemml.model.charged_field import net_charge_field_terms
+from echemml.model.charged_field import net_charge_dipole, net_charge_field_terms
 
 DROP_TOLERANCE = 0.001  # relative: how closely a field found for potential_drop gives that drop
 MAX_DROP_STEPS = 5
@@ -170,7 +170,7 @@ class EChemCalculator(Calculator):
             elif name in DENSITY_PROPERTIES and self.density_model is not None:
                 self._density_results(name)
             elif name == "dipole" and self._echemml_potential():
-                self._potential_dipole()
+                self._potential_results(name)
             elif name in RESPONSE_PROPERTIES and self.response_model is not None:
                 self.results["response"] = self._grid_of(self.response_model)
             elif name in ELECTRODE_PROPERTIES and self.response_model is not None:
@@ -195,21 +195,16 @@ class EChemCalculator(Calculator):
         if stress and not np.all(atoms.pbc):
             raise PropertyNotImplementedError("stress: the atoms are not periodic along all three axes")
         field, charge = self.field_of(atoms), self.charge_of(atoms)
-        predicted = predict_energy(self.potential, atoms, field=field, stress=stress)
+        # the dipole −∂E/∂ε comes from the same backward pass as the forces, unless a density model gives it
+        dipole = self.density_model is None
+        predicted = predict_energy(self.potential, atoms, field=field, stress=stress, dipole=dipole)
         charge_energy, charge_forces = net_charge_field_terms(atoms.positions, charge, field)
         predicted[keys.ENERGY] += charge_energy
         predicted[keys.FORCES] = predicted[keys.FORCES] + charge_forces
+        if dipole:  # the learned part by autograd, plus Q·R_c of the net charge's −Q ε·R_c
+            predicted[keys.DIPOLE] = predicted[keys.DIPOLE] + net_charge_dipole(atoms.positions, charge)
         self.results.update(predicted)
         self.results["free_energy"] = self.results[keys.ENERGY]
-
-    def _potential_dipole(self) -> None:
-        """The dipole −∂E/∂ε (e·Å, origin 0) of the potential's energy: the learned part by autograd, plus
-        Q·R_c of the net charge's term −Q ε·R_c."""
-        from echemml.model import predict_energy
-
-        atoms = self.atoms
-        predicted = predict_energy(self.potential, atoms, field=self.field_of(atoms), stress=False, dipole=True)
-        self.results["dipole"] = predicted[keys.DIPOLE] + self.charge_of(atoms) * atoms.positions.mean(axis=0)
 
     # -------------------------------------------------------------- electrode
     def _electrode_results(self) -> None:

@@ -88,6 +88,7 @@ def read_labelled_frames(path: str | os.PathLike) -> tuple[list[SampledConfigura
         results = frame.calc.results if frame.calc is not None else {}
         if "energy" not in results or "forces" not in results:
             raise InputFileError(path, f"frame {index} has no energy and forces (an energy label needs both)")
+        name = str(frame.info.get(NAME_KEY, f"{path.stem}_{index:04d}"))
         configurations.append(SampledConfiguration(
             atoms=frame,
             points=np.zeros((0, 3)),
@@ -96,7 +97,7 @@ def read_labelled_frames(path: str | os.PathLike) -> tuple[list[SampledConfigura
             energy=float(results["energy"]),
             forces=np.asarray(results["forces"], dtype=float),
             charge=int(frame.info.get("charge", 0)),
-            provenance={"source": str(frame.info.get(NAME_KEY, f"{path.stem}_{index:04d}"))},
+            provenance={"source": name},
         ))
-        names.append(str(frame.info.get(NAME_KEY, f"{path.stem}_{index:04d}")))
+        names.append(name)
     return configurations, names

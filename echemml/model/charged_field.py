@@ -26,4 +26,9 @@ def net_charge_field_terms(positions: np.ndarray, charge: float, field: np.ndarr
     return energy, forces
 
 
-__all__ = ["net_charge_field_terms"]
+def net_charge_dipole(positions: np.ndarray, charge: float) -> np.ndarray:
+    """−∂E_Q/∂ε = Q R_c (e·Å, origin 0): the dipole of charge Q (e) at the centroid of ``positions`` (Å)."""
+    return float(charge) * np.asarray(positions, dtype=float).reshape(-1, 3).mean(axis=0)
+
+
+__all__ = ["net_charge_dipole", "net_charge_field_terms"]

@@ -155,7 +155,8 @@ class Trainer:
         progress_bar: bool = True,
     ):
         self.config = config
-        self.samples = ", ".join(str(path) for path in sample_paths(samples))
+        paths = sample_paths(samples)
+        self.samples = ", ".join(str(path) for path in paths)
         self.out_dir = Path(out_dir)
         self.progress_bar = progress_bar
         settings = config.training
@@ -194,8 +195,7 @@ class Trainer:
         if len(self.train_set.targets()) == 0:
             raise EchemmlError(f"{self.samples}: every configuration matches training.validation_configurations")
         self.data_summary = {
-            "samples": [str(path) for path in sample_paths(samples)] if not isinstance(samples, (str, os.PathLike))
-            else str(samples),
+            "samples": str(samples) if isinstance(samples, (str, os.PathLike)) else [str(path) for path in paths],
             "configurations": len(names),
             "points": int(sum(len(c.targets) for c in configurations)),
             "train_points": self.train_set.n_points,
