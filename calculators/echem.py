@@ -162,6 +162,8 @@ class EChemCalculator(Calculator):
     ) -> None:
         """Fill ``results`` with the properties asked for (and what comes with them), nothing more."""
         super().calculate(atoms, properties, system_changes)
+        if system_changes:  # ASE empties results on a change without calling reset
+            self._slab_numbers_by_field = {}
         for name in properties:
             if name in self.results:
                 continue

@@ -51,6 +51,18 @@ def test_the_esp_slope_inside_the_metal_screens_the_field(slab):
     assert slab.calc.get_property("esp_slope", slab) == pytest.approx(-1.0, abs=0.05)
 
 
+def test_moved_atoms_get_their_own_electrode_numbers(slab):
+    """The cache belongs to one configuration: after the atoms move, the numbers are those of the new positions."""
+    slab.calc.set(field=(0.0, 0.0, -1.0), potential_drop=None)
+    slab.calc.get_property("charge_transfer", slab)
+    moved = slab.copy()
+    moved.rattle(0.1, seed=3)
+    moved.calc = slab.calc
+    fresh = EChemCalculator(response_model="au100-response", spacing=0.3, field=(0.0, 0.0, -1.0))
+    assert slab.calc.get_property("charge_transfer", moved) == fresh.get_property("charge_transfer", moved)
+    assert slab.calc.get_property("charge_transfer", moved) != slab.calc.get_property("charge_transfer", slab)
+
+
 def test_the_energy_still_comes_from_the_potential(slab):
     slab.calc.set(field=(0.0, 0.0, -1.0))
     reference = slab.copy()
