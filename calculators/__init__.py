@@ -5,8 +5,11 @@ forces and stress to a potential (an echemml energy model or any ASE calculator)
 densities, electron counts, Bader charges and dipoles to a density model, the field
 response to a response model. :class:`~echemml.calculators.recorder.PropertyRecorder`
 attached to any ASE dynamics writes chosen properties per frame to an HDF5 time series.
+:func:`~echemml.calculators.universal.chgnet_calculator` gives CHGNet's pretrained universal
+potential (an optional extra) for the atoms of a metal electrode.
 """
 
 from .echem import EChemCalculator
+from .universal import chgnet_calculator
 
-__all__ = ["EChemCalculator"]
+__all__ = ["EChemCalculator", "chgnet_calculator"]

@@ -1,7 +1,8 @@
 """``echemml md STRUCTURE --potential MODEL --steps N --temperature T -o RUN``: Langevin MD with EChemCalculator.
 
 Runs NVT molecular dynamics (ASE's Langevin integrator, the centre of mass held
-fixed) on an echemml energy model (file or shipped name) or ASE's EMT, optionally
+fixed) on an echemml energy model (file or shipped name), CHGNet's universal potential
+(``--potential chgnet``, the ``chgnet`` extra) or ASE's EMT, optionally
 with a density model for per-frame densities and Bader charges and, for a slab, a
 response model for its charge transfer and ESP drop, in a uniform field or at a
 fixed ESP drop (``--potential-drop``: the field is found every step). Every ``--every`` steps it writes a frame to
@@ -48,11 +49,13 @@ def _start(args: argparse.Namespace, trajectory: Path):
     return atoms, 0
 
 
-ASE_POTENTIALS = ("emt",)  # --potential names that mean an ASE calculator, not an echemml model
-
-
 def _potential(name: str):
-    """``emt``: ASE's EMT (metals such as Au, for electrodes and tests); anything else: an echemml energy model."""
+    """``chgnet``: CHGNet's pretrained universal potential (metal electrodes); ``emt``: ASE's EMT (metals
+    such as Au, for tests); anything else: an echemml energy model (file or shipped name)."""
+    if name.lower() == "chgnet":
+        from ..calculators import chgnet_calculator
+
+        return chgnet_calculator()
     if name.lower() == "emt":
         from ase.calculators.emt import EMT
 
@@ -121,7 +124,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("structure", metavar="STRUCTURE", help="starting structure (any file ase reads)")
     parser.add_argument("--potential", required=True, metavar="MODEL",
-                        help="echemml energy model (file or shipped name), or emt for ASE's EMT (metals)")
+                        help="echemml energy model (file or shipped name), chgnet for CHGNet's universal potential "
+                        "(metals; the chgnet extra), or emt for ASE's EMT")
     parser.add_argument("--density-model", metavar="MODEL", help="density model for density, electrons, charges, dipole")
     parser.add_argument("--response-model", metavar="MODEL",
                         help="response model for a slab's charge_transfer, face_charges, esp_drop, esp_slope, "

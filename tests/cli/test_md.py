@@ -96,6 +96,22 @@ def test_a_slab_held_at_a_potential_drop_keeps_it_every_frame(tmp_path):
     assert len(record["step"]) == 3
     np.testing.assert_allclose(record["esp_drop"], 2.0, rtol=1e-3)
     assert np.all(record["field"][:, 2] != 0) and np.all(record["field"][:, :2] == 0)
+    assert len(set(record["esp_drop"])) == 3  # each configuration's own drop, not the first frame's
+
+
+def test_chgnet_moves_a_metal_slab_with_its_pretrained_weights(tmp_path):
+    """--potential chgnet: the universal potential in CHGNet's wheel gives the recorded energies (offline)."""
+    from ase.io.trajectory import Trajectory
+
+    from echemml.calculators import chgnet_calculator
+
+    assert main(["md", str(SLAB), "--potential", "chgnet", "--steps", "2", "--every", "1", "--temperature", "300",
+                 "--timestep", "2", "--record", "energy", "-o", str(tmp_path / "run"), "--quiet"]) == 0
+    record = read_record(tmp_path / "run" / "record.h5")
+    with Trajectory(tmp_path / "run" / "md.traj") as frames:
+        last = frames[-1]
+    last.calc = chgnet_calculator()
+    assert record["energy"][-1] == pytest.approx(last.get_potential_energy(), abs=1e-4)
 
 
 def test_a_field_and_a_potential_drop_together_exit_with_code_2(tmp_path, capsys):
