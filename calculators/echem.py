@@ -5,10 +5,13 @@ and stress, and a committee potential adds ``energy_std`` and ``forces_std``; a
 density model gives the density on a grid around the atoms, its electron count,
 Bader charges and the dipole (without one, an echemml potential gives the dipole as
 −∂E/∂ε, the FIREANN way); a response model gives the density response Δn to the
-field, and for a slab the electrode's numbers (``charge_transfer`` across the middle
+field (with both, the density in a field is the density model's zero-field n0 plus Δn(ε),
+so that a model of n0 alone, such as ``au100-density``, gives an electrode's Bader charges
+in a field), and for a slab the electrode's numbers (``charge_transfer`` across the middle
 plane and ``face_charges`` in e, ``esp_drop`` in V, ``esp_slope`` inside the metal in
-V/Å, ``surface_charge`` in e/Å²) as ``echemml response`` reports them. Units: eV, Å,
-e, V/Å, e·Å, e/Å³.
+V/Å, ``surface_charge`` in e/Å², and from a committee ``charge_transfer_std``, its
+members' spread in e) as ``echemml response`` reports them. Units: eV, Å, e, V/Å,
+e·Å, e/Å³.
 
 Everything follows ASE's contract, so every ASE dynamics, optimiser and trajectory
 writer works unchanged: ``Calculator.calculate`` runs first, a property is computed
@@ -45,10 +48,12 @@ POTENTIAL_PROPERTIES = ("energy", "free_energy", "forces", "stress")
 COMMITTEE_PROPERTIES = (keys.std_key(keys.ENERGY), keys.std_key(keys.FORCES))
 DENSITY_PROPERTIES = ("density", "electrons", "charges", "dipole")
 RESPONSE_PROPERTIES = ("response",)
-ELECTRODE_PROPERTIES = ("charge_transfer", "face_charges", "esp_drop", "esp_slope", "surface_charge")
+ELECTRODE_PROPERTIES = (keys.CHARGE_TRANSFER, keys.FACE_CHARGES, keys.ESP_DROP, keys.ESP_SLOPE, keys.SURFACE_CHARGE)
+ELECTRODE_COMMITTEE_PROPERTIES = (keys.std_key(keys.CHARGE_TRANSFER),)
 INFO_KEYS = {  # result → atoms.info key
     "field": "field", "energy_std": "energy_std", "electrons": "electrons", "charge_transfer": "charge_transfer",
     "face_charges": "face_charges", "esp_drop": "esp_drop", "esp_slope": "esp_slope", "surface_charge": "surface_charge",
+    "charge_transfer_std": "charge_transfer_std",
 }
 ARRAY_KEYS = {"forces_std": "forces_std", "charges": "bader_charges"}  # result → atoms.arrays key
 
@@ -85,7 +90,8 @@ class EChemCalculator(Calculator):
     }
 
     def __init__(self, potential=None, density_model=None, response_model=None, **kwargs):
-        self._slab_numbers_by_field: dict = {}  # field → SlabResponse of the current configuration
+        self._slab_predictions: dict = {}  # field → PredictedSlabResponse of the current configuration
+        self._field_per_volt = 0.0  # V/Å per V of drop, from the last solve (0: none yet)
         super().__init__(**kwargs)
         self.potential = _model(potential)
         self.density_model = _model(density_model)
@@ -119,6 +125,8 @@ class EChemCalculator(Calculator):
             properties += DENSITY_PROPERTIES
         if self.response_model is not None:
             properties += RESPONSE_PROPERTIES + ELECTRODE_PROPERTIES + ("field",)
+            if len(self.response_model.members) > 1:
+                properties += ELECTRODE_COMMITTEE_PROPERTIES
         return list(dict.fromkeys(properties))
 
     def field_of(self, atoms: ase.Atoms) -> np.ndarray:
@@ -135,7 +143,7 @@ class EChemCalculator(Calculator):
     def reset(self) -> None:
         """Forget every result (ASE calls this when the atoms change)."""
         super().reset()
-        self._slab_numbers_by_field = {}
+        self._slab_predictions = {}
 
     def set(self, **kwargs) -> dict:
         """Change parameters (``field``, ``charge``, ``spacing``, …); any change discards the results."""
@@ -163,7 +171,7 @@ class EChemCalculator(Calculator):
         """Fill ``results`` with the properties asked for (and what comes with them), nothing more."""
         super().calculate(atoms, properties, system_changes)
         if system_changes:  # ASE empties results on a change without calling reset
-            self._slab_numbers_by_field = {}
+            self._slab_predictions = {}
         for name in properties:
             if name in self.results:
                 continue
@@ -175,7 +183,7 @@ class EChemCalculator(Calculator):
                 self._potential_results(name)
             elif name in RESPONSE_PROPERTIES and self.response_model is not None:
                 self.results["response"] = self._grid_of(self.response_model)
-            elif name in ELECTRODE_PROPERTIES and self.response_model is not None:
+            elif name in ELECTRODE_PROPERTIES + ELECTRODE_COMMITTEE_PROPERTIES and self.response_model is not None:
                 self._electrode_results()
             elif name == "field":
                 self.results["field"] = self.field_of(self.atoms)
@@ -215,7 +223,8 @@ class EChemCalculator(Calculator):
         the ESP drop across the cell (V), the ESP slope inside the metal (V/Å), and the transfer per
         area of the cell's face (e/Å²)."""
         atoms, axis = self.atoms, int(self.parameters.slab_axis)
-        numbers = self._slab_numbers(self.field_of(atoms))
+        predicted = self._slab_prediction(self.field_of(atoms))
+        numbers = predicted.numbers
         in_plane = [vector for index, vector in enumerate(np.asarray(atoms.cell)) if index != axis]
         area = float(np.linalg.norm(np.cross(*in_plane)))
         self.results.update({
@@ -225,56 +234,73 @@ class EChemCalculator(Calculator):
             "esp_slope": numbers.esp_slope_inside_V_per_A,
             "surface_charge": numbers.transfer_e / area,
         })
+        spread = predicted.committee_spread()
+        if spread is not None:
+            self.results[keys.std_key(keys.CHARGE_TRANSFER)] = spread["transfer_e_std"]
 
-    def _slab_numbers(self, field: np.ndarray):
-        """The response model's slab numbers (:class:`~echemml.analysis.electrostatics.SlabResponse`) of
-        ``self.atoms`` in ``field`` (V/Å), kept for the configuration so that a solve and the results share them."""
+    def _slab_prediction(self, field: np.ndarray):
+        """The response model's prediction (:class:`~echemml.workflows.PredictedSlabResponse`) for
+        ``self.atoms`` in ``field`` (V/Å), kept for the configuration so that a solve and the results share it."""
         from echemml.workflows import predict_slab_response
 
         key = tuple(np.round(np.asarray(field, dtype=float), 12))
-        known = self._slab_numbers_by_field
+        known = self._slab_predictions
         if key not in known:
             if not np.any(self.atoms.pbc):
                 raise EchemmlError("electrode properties need a slab: atoms periodic in the plane of its faces")
             grid = uniform_grid(self.atoms, self.parameters.spacing, self.parameters.margin, dtype=np.float32)
             known[key] = predict_slab_response(
                 self.response_model, grid, field=field, axis=int(self.parameters.slab_axis)
-            ).numbers
+            )
         return known[key]
 
     def _field_for_drop(self) -> np.ndarray:
         """The field along the slab axis (V/Å) whose predicted ESP drop is ``potential_drop`` (V).
 
-        The response is linear in the field at these strengths: the drop at a trial
-        field of 1 V/Å fixes the slope, the field follows, and its own drop is
-        checked; while it misses by more than ``DROP_TOLERANCE`` (relative), a secant
-        step refines it.
+        The response is linear in the field at these strengths, so the field per volt
+        found for the previous configuration (1 V/Å for the first) gives a trial field
+        whose drop is predicted; when that drop is within ``DROP_TOLERANCE`` (relative)
+        of the target it is kept — along MD, where the field per volt changes little
+        from frame to frame, one prediction per frame — else secant steps refine it.
         """
         if "field" in self.results:
             return self.results["field"]
         target = float(self.parameters.potential_drop)
         direction = np.eye(3)[int(self.parameters.slab_axis)]
-        points = [(0.0, 0.0), (1.0, self._slab_numbers(direction).esp_drop_V)]  # (field V/Å, drop V); Δn(0) = 0
-        for _ in range(MAX_DROP_STEPS):
+        close = DROP_TOLERANCE * max(abs(target), 1e-3)
+        trial = self._field_per_volt * target if self._field_per_volt else 1.0
+        points = [(0.0, 0.0), (trial, self._slab_prediction(trial * direction).numbers.esp_drop_V)]  # (V/Å, V)
+        while abs(points[-1][1] - target) > close:
+            if len(points) > MAX_DROP_STEPS + 1:
+                raise EchemmlError(f"potential_drop {target} V: no field found within {DROP_TOLERANCE:.1%} in "
+                                   f"{MAX_DROP_STEPS} steps (last {points[-1][0]:.4f} V/Å gave {points[-1][1]:.4f} V)")
             (f0, d0), (f1, d1) = points[-2:]
             strength = f1 + (target - d1) * (f1 - f0) / (d1 - d0)
-            drop = self._slab_numbers(strength * direction).esp_drop_V
-            points.append((strength, drop))
-            if abs(drop - target) <= DROP_TOLERANCE * max(abs(target), 1e-3):
-                break
-        else:
-            raise EchemmlError(f"potential_drop {target} V: no field found within {DROP_TOLERANCE:.0%} "
-                               f"in {MAX_DROP_STEPS} steps (last {points[-1][0]:.4f} V/Å gave {points[-1][1]:.4f} V)")
+            points.append((strength, self._slab_prediction(strength * direction).numbers.esp_drop_V))
+        strength = points[-1][0]
+        if target:
+            self._field_per_volt = strength / target
         self.results["field"] = strength * direction
         return self.results["field"]
 
     # ---------------------------------------------------------------- density
-    def _grid_of(self, model) -> DensityGrid:
-        """The model's values (e/Å³) on a grid around ``self.atoms`` in their field."""
+    def _grid_of(self, model, field: np.ndarray | None = None) -> DensityGrid:
+        """The model's values (e/Å³) on a grid around ``self.atoms`` in ``field`` (V/Å; default: their field)."""
         from echemml.model import predict_grid
 
         grid = uniform_grid(self.atoms, self.parameters.spacing, self.parameters.margin, dtype=np.float32)
-        return predict_grid(model, grid, field=self.field_of(self.atoms))
+        return predict_grid(model, grid, field=self.field_of(self.atoms) if field is None else field)
+
+    def _density_in_field(self) -> DensityGrid:
+        """n(r; ε), e/Å³: the density model in the field; with a response model, the density model's
+        zero-field n0 plus the response Δn(ε) (a model such as au100-density learns n0 only)."""
+        if self.response_model is None:
+            return self._grid_of(self.density_model)
+        if "response" not in self.results:
+            self.results["response"] = self._grid_of(self.response_model)
+        response = self.results["response"]
+        zero = self._grid_of(self.density_model, field=np.zeros(3))
+        return zero.with_values(zero.values + response.values)
 
     def _valence(self) -> np.ndarray:
         valence = model_valence_charges(self.density_model.metadata, self.atoms.get_chemical_symbols())
@@ -285,7 +311,7 @@ class EChemCalculator(Calculator):
 
     def _density_results(self, name: str) -> None:
         if "density" not in self.results:
-            density = self._grid_of(self.density_model)
+            density = self._density_in_field()
             self.results["density"] = density
             self.results["electrons"] = density.integral()
         density = self.results["density"]

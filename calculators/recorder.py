@@ -27,7 +27,7 @@ from echemml import keys
 from echemml.errors import EchemmlError
 
 FORMAT_NAME = "echemml-md-record"
-UNITS = {"step": "", "time": "fs", "free_energy": "eV", **{key: quantity.unit for key, quantity in keys.QUANTITIES.items()}}
+UNITS = keys.series_units()
 
 
 class PropertyRecorder:

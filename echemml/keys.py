@@ -50,6 +50,12 @@ DENSITY = "density"
 RESPONSE = "response"
 ELECTRONS = "electrons"
 CHARGES = "charges"
+# a slab's electrode numbers (from a response model)
+CHARGE_TRANSFER = "charge_transfer"
+FACE_CHARGES = "face_charges"
+ESP_DROP = "esp_drop"
+ESP_SLOPE = "esp_slope"
+SURFACE_CHARGE = "surface_charge"
 # sampled targets and grids in files
 TARGETS = "targets"
 LENGTH = "length"
@@ -80,6 +86,11 @@ QUANTITIES: dict[str, Quantity] = {
     ELECTRONS: Quantity("e", "(B,)", "electrons of a structure's density (its integral over the grid)"),
     CHARGES: Quantity("e", "(N,)", "Bader net charge of each atom, Z_val − electrons in its basins"),
     TARGETS: Quantity("e/Å³", "(P,)", "sampled density or response values a model trains on"),
+    CHARGE_TRANSFER: Quantity("e", "(B,)", "charge a field moves across a slab's middle plane (≥ 0)"),
+    FACE_CHARGES: Quantity("e", "(B, 2)", "induced charge on a slab's lower and upper face along its axis"),
+    ESP_DROP: Quantity("V", "(B,)", "drop of the response ESP across the cell along the slab axis"),
+    ESP_SLOPE: Quantity("V/Å", "(B,)", "slope of the response ESP inside the metal"),
+    SURFACE_CHARGE: Quantity("e/Å²", "(B,)", "charge transfer per area of a slab's face"),
     LENGTH: Quantity("Å", "", "any length: cutoffs, grid spacings, voxel vectors"),
 }
 
@@ -91,9 +102,17 @@ def std_key(key: str) -> str:
     return key + STD_SUFFIX
 
 
+def series_units() -> dict[str, str]:
+    """``{name: unit}`` of every series an MD record (``echemml md --record``) may hold, committee spreads included."""
+    table = {"step": "", "time": "fs", "free_energy": "eV"}
+    for key, quantity in QUANTITIES.items():
+        table[key] = table[std_key(key)] = quantity.unit
+    return table
+
+
 def units(*keys: str) -> dict[str, str]:
     """``{key: unit}`` for ``keys`` (a file's ``units`` record); an unknown key is an error."""
     return {key: QUANTITIES[key].unit for key in keys}
 
 
-__all__ = [name for name in dir() if name.isupper()] + ["Quantity", "std_key", "units"]
+__all__ = [name for name in dir() if name.isupper()] + ["Quantity", "series_units", "std_key", "units"]

@@ -51,6 +51,13 @@ def test_the_esp_slope_inside_the_metal_screens_the_field(slab):
     assert slab.calc.get_property("esp_slope", slab) == pytest.approx(-1.0, abs=0.05)
 
 
+def test_a_committee_gives_the_spread_of_its_members_transfers(slab):
+    """au100-response is four members: their transfers' standard deviation comes with the mean (≈ 1 % of it here)."""
+    slab.calc.set(field=(0.0, 0.0, -1.0), potential_drop=None)
+    spread = slab.calc.get_property("charge_transfer_std", slab)
+    assert 0.0 < spread < 0.05 * slab.calc.get_property("charge_transfer", slab)
+
+
 def test_moved_atoms_get_their_own_electrode_numbers(slab):
     """The cache belongs to one configuration: after the atoms move, the numbers are those of the new positions."""
     slab.calc.set(field=(0.0, 0.0, -1.0), potential_drop=None)
@@ -97,6 +104,23 @@ def test_a_new_potential_drop_is_solved_again(slab):
     half = slab.calc.get_property("field", slab)
     slab.calc.set(potential_drop=1.0)
     np.testing.assert_allclose(slab.calc.get_property("field", slab), 2 * half, rtol=0.01)
+    slab.calc.set(potential_drop=None)
+
+
+def test_a_nearby_frame_at_the_same_drop_costs_one_prediction(slab, monkeypatch):
+    """Along MD the field per volt of the last frame is a trial already within tolerance: one Δn per frame."""
+    import echemml.workflows
+
+    slab.calc.set(field=(0.0, 0.0, 0.0), potential_drop=-9.0)
+    slab.calc.get_property("field", slab)
+    calls = []
+    predict = echemml.workflows.predict_slab_response
+    monkeypatch.setattr(echemml.workflows, "predict_slab_response", lambda *a, **k: calls.append(1) or predict(*a, **k))
+    moved = slab.copy()
+    moved.positions[:, 2] += 0.01  # the whole slab shifted: the same drop at the same field
+    moved.calc = slab.calc
+    assert slab.calc.get_property("esp_drop", moved) == pytest.approx(-9.0, rel=1e-3)
+    assert len(calls) == 1
     slab.calc.set(potential_drop=None)
 
 
