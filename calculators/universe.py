@@ -7,7 +7,8 @@ periodic), with elements, names and masses. Every series of ``RUN/record.h5``
 (charge transfer, ESP drop, field, Bader charges, …) is written as an XVG file — the
 auxiliary format MDAnalysis reads — under ``RUN/mdanalysis/`` and attached, so that
 ``ts.aux.NAME`` holds that frame's value (a number, or every component of a vector or
-per-atom series) in the record's units.
+per-atom series) in the record's units. :func:`read_run` gives the same frames as ASE
+Atoms (cell and pbc kept) with the record, for what needs the atoms themselves.
 """
 
 from __future__ import annotations
@@ -27,6 +28,22 @@ TRAJECTORY = "md.traj"
 RECORD = "record.h5"
 
 
+def read_run(run: str | os.PathLike) -> tuple[list, dict[str, np.ndarray]]:
+    """The recorded frames (ASE Atoms, with cell and pbc) of the ``echemml md`` run folder ``run`` and its
+    record (:func:`~echemml.calculators.recorder.read_record`: ``step``, ``time`` in fs, the series)."""
+    from ase.io.trajectory import Trajectory
+
+    run = Path(run)
+    if not (run / TRAJECTORY).is_file() or not (run / RECORD).is_file():
+        raise EchemmlError(f"{run}: not an echemml md run (no {TRAJECTORY} and {RECORD})")
+    record = read_record(run / RECORD)
+    if len(record.get("step", ())) == 0:
+        raise EchemmlError(f"{run}: the md run has no recorded frame yet")
+    with Trajectory(run / TRAJECTORY) as trajectory:
+        frames = list(trajectory)[-len(record["step"]):]  # the trajectory's last frames are the recorded ones
+    return frames, record
+
+
 def run_universe(run: str | os.PathLike):
     """The recorded frames of the ``echemml md`` run folder ``run`` as an MDAnalysis Universe, series attached."""
     try:
@@ -35,14 +52,9 @@ def run_universe(run: str | os.PathLike):
     except ImportError:
         raise EchemmlError("reading an MD run with MDAnalysis needs it: pip install 'echemml[md]'") from None
     from ase.geometry import cell_to_cellpar
-    from ase.io.trajectory import Trajectory
 
     run = Path(run)
-    if not (run / TRAJECTORY).is_file() or not (run / RECORD).is_file():
-        raise EchemmlError(f"{run}: not an echemml md run (no {TRAJECTORY} and {RECORD})")
-    record = read_record(run / RECORD)
-    with Trajectory(run / TRAJECTORY) as trajectory:
-        frames = list(trajectory)[-len(record["step"]):]  # the trajectory's last frames are the recorded ones
+    frames, record = read_run(run)
     first = frames[0]
     universe = Universe.empty(len(first), trajectory=False)
     symbols = first.get_chemical_symbols()
@@ -71,4 +83,4 @@ def run_universe(run: str | os.PathLike):
     return universe
 
 
-__all__ = ["run_universe"]
+__all__ = ["read_run", "run_universe"]

@@ -13,6 +13,7 @@ density n (e/Å³) is ρ = −n. Poisson's equation ∇²φ = −ρ/ε0 with
 - :func:`slab_response`: for a response Δn of a slab along z: charge moved across
   the middle plane, the response ESP drop across the slab and its slope inside
   the metal (the paper's Fig. 6 numbers).
+- :func:`split_line_density`: the charge of a line density below and above a plane.
 """
 
 from __future__ import annotations
@@ -124,6 +125,19 @@ class SlabResponse:
         }
 
 
+def split_line_density(z: np.ndarray, line_density: np.ndarray, middle: float) -> tuple[float, float]:
+    """The charge (e) of a line density λ(z) (e/Å, equally spaced z in Å) below and above the plane ``middle`` (Å).
+
+    Plane k holds the charge of the slice [z_k − dz/2, z_k + dz/2]; the slice the
+    middle plane cuts is shared in proportion.
+    """
+    z = np.asarray(z, dtype=float)
+    line_density = np.asarray(line_density, dtype=float)
+    dz = z[1] - z[0]
+    weight_below = np.clip((middle - (z - dz / 2)) / dz, 0.0, 1.0)
+    return float(np.sum(line_density * weight_below) * dz), float(np.sum(line_density * (1.0 - weight_below)) * dz)
+
+
 def slab_response(
     response: DensityGrid, axis: int = 2, middle: float | None = None, inner_margin: float = 0.5
 ) -> SlabResponse:
@@ -134,7 +148,6 @@ def slab_response(
     outermost atoms moved ``inner_margin`` Å inwards.
     """
     z, lam = response.planar_average(axis)
-    dz = z[1] - z[0]
     normal = np.cross(*(response.voxel[a] for a in range(3) if a != axis))
     normal = normal / np.linalg.norm(normal)
     if response.voxel[axis] @ normal < 0:
@@ -142,10 +155,7 @@ def slab_response(
     atom_z = response.atoms.positions @ normal
     if middle is None:
         middle = 0.5 * (atom_z.min() + atom_z.max())
-    # plane k holds the charge of the slab [z_k − dz/2, z_k + dz/2]; split the middle one
-    weight_left = np.clip((middle - (z - dz / 2)) / dz, 0.0, 1.0)
-    left = float(np.sum(lam * weight_left) * dz)
-    right = float(np.sum(lam * (1.0 - weight_left)) * dz)
+    left, right = split_line_density(z, lam, middle)
     esp = esp_planar(z, -lam, response.plane_area(axis), boundary="open")
     low, high = atom_z.min() + inner_margin, atom_z.max() - inner_margin
     inside = (z >= low) & (z <= high)

@@ -4,7 +4,7 @@ Each function takes plain arrays in echemml's units, writes one PNG atomically
 and returns its path. They mirror the paper's figures: parity (Fig. 2), line
 scan with error (Fig. 4), 2D integrated-density maps (Fig. 5), planar-averaged
 response with its ESP (Fig. 6), Bader charges along a reaction coordinate
-(Fig. 9), and learning curves.
+(Fig. 9), and learning curves; and an MD run's recorded series with its profiles.
 
 Figures are ``matplotlib.figure.Figure`` objects saved through their own canvas,
 so nothing global changes: pyplot is not used and the backend of the user's
@@ -218,4 +218,45 @@ def bader_path_plot(
     axes.set_xlabel(xlabel)
     axes.set_ylabel("Bader charge (e)")
     axes.legend(fontsize=8)
+    return save_figure(figure, path)
+
+
+def md_run_plot(
+    time_ps: np.ndarray, series: Mapping[str, tuple[np.ndarray, Sequence[str] | None, str]],
+    profiles: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str | os.PathLike, profile_xlabel: str = "z (Å)",
+    title: str = "",
+) -> Path:
+    """An MD run in one figure: its recorded series against time (left, one panel each) and profiles
+    along the slab normal (right, stacked, sharing z), e.g. atoms per Å and the mean induced λ(z).
+
+    ``series`` maps a name to (values (frames,) or (frames, components), component labels or None,
+    unit); a series of more than eight components (one per atom) is drawn in thin lines without a
+    legend. ``profiles`` maps a y-axis label (with its unit) to (z, values).
+    """
+    rows_left, rows_right = max(len(series), 1), max(len(profiles), 1)
+    columns = int(bool(series)) + int(bool(profiles)) or 1
+    figure = Figure(figsize=(6.0 * columns, max(2.2 * len(series), 3.2 * len(profiles), 3.2)))
+    layout = figure.add_gridspec(rows_left * rows_right, columns)
+    time_axes = None
+    for index, (name, (values, labels, unit)) in enumerate(series.items()):
+        axes = figure.add_subplot(layout[index * rows_right:(index + 1) * rows_right, 0], sharex=time_axes)
+        time_axes = axes if time_axes is None else time_axes
+        values = np.asarray(values, dtype=float).reshape(len(time_ps), -1)
+        many = values.shape[1] > 8
+        for column in range(values.shape[1]):
+            label = labels[column] if labels is not None else None
+            axes.plot(time_ps, values[:, column], lw=0.5 if many else 1.2, label=None if many else label)
+        if labels is not None and not many:
+            axes.legend(fontsize=7, loc="best")
+        axes.set_ylabel(f"{name} ({unit})" if unit else name, fontsize=8)
+        axes.set_xlabel("time (ps)" if index == len(series) - 1 else "")
+    profile_axes = None
+    for index, (label, (z, values)) in enumerate(profiles.items()):
+        axes = figure.add_subplot(layout[index * rows_left:(index + 1) * rows_left, columns - 1], sharex=profile_axes)
+        profile_axes = axes if profile_axes is None else profile_axes
+        axes.plot(z, values, color=f"C{index}")
+        axes.axhline(0.0, color="grey", lw=0.5, zorder=0)
+        axes.set_ylabel(label, fontsize=8)
+        axes.set_xlabel(profile_xlabel if index == len(profiles) - 1 else "")
+    figure.suptitle(title)
     return save_figure(figure, path)

@@ -1,4 +1,4 @@
-"""``echemml analyze profile|esp|transfer|linescan``: numbers and plots from density files.
+"""``echemml analyze profile|esp|transfer|linescan|md``: numbers and plots from density files and MD runs.
 
 - ``profile FILE...``: planar-integrated density λ(z) along an axis (e/Å).
 - ``esp FILE...``: 1D Poisson ESP (V) of the file's electrons (for a response
@@ -8,6 +8,12 @@
   inside the metal (V/Å). FILE is Δn, or n_ε when a zero-field reference is given.
 - ``linescan FILE --start A --end B``: density along a segment between atoms
   (index) or points ("x,y,z" in Å).
+- ``md RUN``: an ``echemml md`` run folder: mean, std, min and max of every recorded
+  series (per component), the atoms per Å along the axis (MDAnalysis LinearDensity,
+  bins of ``--bins`` Å; periodic runs only) and, with ``--response-model``, the
+  predicted induced charge λ(z) (e/Å) averaged over every ``--every``-th frame, each
+  in its recorded field (else ``--field``). ``--plot``: the series against time
+  beside the profiles.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from ..analysis.electrostatics import esp_planar, slab_response
 from ..analysis.profiles import line_scan, planar_profile
 from ..errors import EchemmlError
 from ..io import read_density
+from .predict import add_threads_option, positive_int, use_threads
 
 
 def _point(text: str) -> int | np.ndarray:
@@ -96,9 +103,99 @@ def _linescan(args: argparse.Namespace) -> list[dict]:
     return results
 
 
+def _frame_fields(record: dict[str, np.ndarray], field: list[float] | None, run: str) -> np.ndarray:
+    """Each recorded frame's field (V/Å): the record's ``field`` series, else ``--field`` for every frame."""
+    if "field" in record:
+        return np.asarray(record["field"], dtype=float).reshape(-1, 3)
+    if field is None:
+        raise EchemmlError(f"{run}: no field recorded; give the run's field with --field EX EY EZ (V/Å)")
+    return np.tile(np.asarray(field, dtype=float), (len(record["step"]), 1))
+
+
+def _md(args: argparse.Namespace) -> list[dict]:
+    from ..analysis.md_run import atom_profile, series_components, series_summary
+    from ..calculators.universe import read_run, run_universe
+
+    if len(args.files) != 1:
+        raise EchemmlError(f"md: give one run folder, not {len(args.files)}")
+    run = args.files[0]
+    frames, record = read_run(run)
+    notes, induced = [], None
+    if args.response_model:
+        from ..model import load_model
+        from ..workflows import mean_induced_profile
+
+        fields = _frame_fields(record, args.field, run)
+        if "field" in record and args.field is not None:
+            notes.append("--field ignored: the run recorded each frame's field")
+        model = load_model(args.response_model)
+        if model.head != "response":
+            raise EchemmlError(f"{args.response_model}: a {model.head} model; --response-model needs a response model")
+        use_threads(args.threads)
+        chosen = slice(None, None, args.every or 1)
+        induced = mean_induced_profile(frames[chosen], fields[chosen], model, axis=args.axis, spacing=args.spacing)
+    symbols = frames[0].get_chemical_symbols()
+    summary = series_summary(record, symbols)
+    profile = atom_profile(run_universe(run), args.axis, args.bins)
+    if profile is None:
+        notes.append("no atom profile: the run is not periodic (LinearDensity needs a box)")
+    time_ps = np.asarray(record["time"], dtype=float) / 1000.0
+    result = {
+        "run": run, "frames": len(time_ps), "time_ps": [float(time_ps[0]), float(time_ps[-1])], "atoms": len(symbols),
+        "series": {name: numbers.as_dict() for name, numbers in summary.items()},
+        "atom_profile": profile.as_dict() if profile is not None else None,
+        "induced_profile": induced.as_dict() if induced is not None else None,
+        "notes": notes,
+    }
+    if args.plot:
+        from ..analysis.plots import md_run_plot
+
+        series = {}
+        for name, numbers in summary.items():
+            values, labels = series_components(name, record[name], symbols)
+            series[name] = (values, labels, numbers.unit)
+        profiles = {}
+        if profile is not None:
+            profiles["atoms per Å"] = (profile.z, profile.atoms_per_A)
+        if induced is not None:
+            profiles[f"mean induced λ (e/Å), {induced.frames} frames"] = (induced.z, induced.line_density)
+        md_run_plot(time_ps, series, profiles, args.plot, profile_xlabel=f"{'xyz'[args.axis]} (Å)", title=run)
+    return [result]
+
+
+def _print_md(result: dict) -> None:
+    times = result["time_ps"]
+    print(f"{result['run']}: {result['frames']} frames, {result['atoms']} atoms, {times[0]:.4f}–{times[1]:.4f} ps")
+    print(f"  {'series':<24} {'unit':<6} {'mean':>11} {'std':>11} {'min':>11} {'max':>11}")
+    for name, numbers in result["series"].items():
+        labels = numbers.get("components")
+        if labels is None:
+            rows = [(name, numbers["mean"], numbers["std"], numbers["min"], numbers["max"])]
+        elif len(labels) <= 6:
+            rows = [(f"{name}[{label}]", *(numbers[key][i] for key in ("mean", "std", "min", "max")))
+                    for i, label in enumerate(labels)]
+        else:  # per-atom: the range of the components' statistics
+            rows = [(f"{name} (mean of {len(labels)})", *(float(np.mean(numbers[key])) for key in ("mean", "std")),
+                     min(numbers["min"]), max(numbers["max"]))]
+        for label, mean, std, low, high in rows:
+            print(f"  {label:<24} {numbers['unit']:<6} {mean:>11.5g} {std:>11.5g} {low:>11.5g} {high:>11.5g}")
+    profile = result["atom_profile"]
+    if profile is not None:
+        print(f"  atom profile: {len(profile['z_A'])} bins of {profile['bin_width_A']:.4f} Å, "
+              f"∫ = {profile['atoms']:.3f} atoms, {profile['frames']} frames")
+    induced = result["induced_profile"]
+    if induced is not None:
+        print(f"  induced charge ({induced['frames']} frames): below z = {induced['middle_A']:.3f} Å "
+              f"{induced['lower_e']:+.4f} e, above {induced['upper_e']:+.4f} e, net {induced['net_e']:+.2e} e")
+    for note in result["notes"]:
+        print(f"  note: {note}")
+
+
 def _print(results: list[dict], kind: str) -> None:
     for result in results:
-        if kind == "transfer":
+        if kind == "md":
+            _print_md(result)
+        elif kind == "transfer":
             print(
                 f"{result['file']}: transfer {result['transfer_e']:.4f} e (left {result['left_e']:+.4f}, "
                 f"right {result['right_e']:+.4f}, net {result['net_e']:+.2e}); ESP drop {result['esp_drop_V']:+.4f} V; "
@@ -114,7 +211,7 @@ def _print(results: list[dict], kind: str) -> None:
                   f"max {values.max():.5g} e/Å³")
 
 
-ACTIONS = {"profile": _profile, "esp": _esp, "transfer": _transfer, "linescan": _linescan}
+ACTIONS = {"profile": _profile, "esp": _esp, "transfer": _transfer, "linescan": _linescan, "md": _md}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -129,10 +226,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("analyze", help="profiles, ESP, charge transfer, line scans", description=__doc__,
+    parser = subparsers.add_parser("analyze", help="profiles, ESP, charge transfer, line scans, MD runs",
+                                   description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=sorted(ACTIONS), help="which analysis")
-    parser.add_argument("files", nargs="+", metavar="FILE", help="density or response files (cube, CHGCAR)")
+    parser.add_argument("files", nargs="+", metavar="FILE",
+                        help="density or response files (cube, CHGCAR); md: the run folder (echemml md -o RUN)")
     parser.add_argument("--axis", type=int, default=2, choices=(0, 1, 2), help="grid axis normal to the planes (default 2)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--plot", metavar="PNG", help="write a plot")
@@ -143,4 +242,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--end", default="1", help="linescan: atom index or x,y,z (Å)")
     parser.add_argument("--points", type=int, default=200, help="linescan: number of points")
     parser.add_argument("--extend", type=float, default=0.0, help="linescan: Å beyond each end")
+    parser.add_argument("--bins", type=float, default=0.1, metavar="DZ", help="md: atom profile bin width, Å (default 0.1)")
+    parser.add_argument("--response-model", metavar="MODEL",
+                        help="md: response model (file or shipped name) for the mean induced charge profile")
+    parser.add_argument("--field", type=float, nargs=3, metavar=("EX", "EY", "EZ"),
+                        help="md: the run's field, V/Å, when it recorded none")
+    parser.add_argument("--spacing", type=float, default=0.2, metavar="H",
+                        help="md: grid spacing of the predicted response, Å (default 0.2)")
+    parser.add_argument("--every", type=positive_int, metavar="N",
+                        help="md: predict the response on every N-th recorded frame (default: all)")
+    add_threads_option(parser)
     parser.set_defaults(func=run)

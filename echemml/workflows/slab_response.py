@@ -8,6 +8,7 @@ ESP drop in V, ESP slope inside the metal in V/Å). For a committee the numbers
 come from the members' mean Δn, and each member's own numbers are kept too:
 their spread says how far the members disagree, which is largest where the
 training data leave the model free (a slab thickness it never saw).
+:func:`mean_induced_profile` averages the predicted λ(z) over the frames of an MD run.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import numpy as np
 
 from ..analysis.balance import neutralize_response
 from ..analysis.electrostatics import SlabResponse, slab_response
-from ..grid import DensityGrid
+from ..analysis.md_run import LineDensityProfile, mean_line_density
+from ..errors import EchemmlError
+from ..grid import DensityGrid, uniform_grid
 from ..model import CommitteeModel, FireannModel
 from ..model.prediction import mean_grid, predict_member_grids
 
@@ -86,4 +89,22 @@ def predict_slab_response(
     return PredictedSlabResponse(*numbers_of(mean), mean.integral(), member_numbers)
 
 
-__all__ = ["PredictedSlabResponse", "predict_slab_response"]
+def mean_induced_profile(
+    frames: Sequence, fields: Sequence[Sequence[float]], model: FireannModel | CommitteeModel, axis: int = 2,
+    spacing: float = 0.2, margin: float = 4.0,
+) -> LineDensityProfile:
+    """The slab's induced charge along ``axis`` averaged over ``frames`` (ASE Atoms, e.g. an MD run's):
+    each frame's predicted, neutralised Δn in its field (``fields``, one (3,) V/Å per frame) on a
+    uniform grid of about ``spacing`` Å spanning the cell, planar-integrated to λ(z) (e/Å), then the
+    mean λ and its charge below and above the mean middle plane (e)."""
+    profiles = []
+    for atoms, field in zip(frames, fields, strict=True):
+        if not np.any(atoms.pbc):
+            raise EchemmlError("an induced-charge profile needs a slab: atoms periodic in the plane of its faces")
+        grid = uniform_grid(atoms, spacing, margin, dtype=np.float32)
+        profiles.append(predict_slab_response(model, grid, field=field, axis=axis).numbers)
+    return mean_line_density([numbers.z for numbers in profiles], [numbers.line_density for numbers in profiles],
+                             [numbers.middle for numbers in profiles])
+
+
+__all__ = ["PredictedSlabResponse", "mean_induced_profile", "predict_slab_response"]
