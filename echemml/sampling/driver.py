@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import EchemmlError
 from ..grid import DensityGrid
 from ..io import read_density
 from ..io.candidates import Candidates
@@ -177,13 +178,13 @@ def sample_candidates(candidates: Candidates, settings: SamplerSettings, model=N
         order, values = candidates.ts_order, candidates.ts_values
         count = settings.n_points if settings.method == "ts" else settings.ts_points
         if candidates.attrs.get("ts_sigma") not in (None, settings.ts_sigma):
-            raise ValueError(
-                f"{candidates.name}: candidates were drawn with σ = {candidates.attrs['ts_sigma']}, "
-                f"not {settings.ts_sigma}"
+            raise EchemmlError(
+                f"{candidates.name}: its TS candidates were drawn with σ = {candidates.attrs['ts_sigma']} Å³/e, "
+                f"not {settings.ts_sigma}: sample with that σ (--ts-sigma {candidates.attrs['ts_sigma']})"
             )
     n_uniform = int(round(settings.uniform_fraction * count)) if settings.method != "random" else 0
     if count - n_uniform > len(order) or n_uniform > len(candidates.random_order):
-        raise ValueError(
+        raise EchemmlError(
             f"{candidates.name}: {count - n_uniform} {settings.method} and {n_uniform} uniform points asked for, "
             f"{len(order)} and {len(candidates.random_order)} candidates stored"
         )

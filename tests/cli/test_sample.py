@@ -50,3 +50,11 @@ def test_unknown_candidate_name_exits_with_code_2(tmp_path, capsys):
     assert main(["sample", "--candidates", str(QM9_LABELS), "--names", "qm9_999999", "--method", "ts",
                  "-o", str(tmp_path / "s.h5"), "--workers", "1"]) == 2
     assert "no configurations named qm9_999999" in capsys.readouterr().err
+
+
+def test_a_ts_sigma_other_than_the_stores_exits_with_code_2(tmp_path, capsys):
+    """The stored TS order belongs to one σ (30 Å³/e for the QM9 labels): another is refused in one line."""
+    assert main(["sample", "--candidates", str(QM9_LABELS), "--names", "qm9_000051", "--method", "ts",
+                 "--ts-sigma", "300", "-o", str(tmp_path / "s.h5"), "--workers", "1", "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert "qm9_000051" in error and "--ts-sigma 30.0" in error and "Traceback" not in error

@@ -8,10 +8,17 @@ import numpy as np
 import pytest
 import torch
 
+from echemml.errors import EchemmlError
 from echemml.io import write_density
 from echemml.io.candidates import candidates_from_grid
 from echemml.model import build_model, preset_config
-from echemml.sampling.driver import SamplerSettings, Source, sample_configurations, sample_source, sources_from_paths
+from echemml.sampling.driver import (
+    SamplerSettings,
+    Source,
+    sample_configurations,
+    sample_source,
+    sources_from_paths,
+)
 from tests.conftest import CP2K_WATER_CUBE, DATA
 
 AU = DATA / "cp2k_au100"
@@ -137,7 +144,7 @@ def test_candidate_sampling_can_take_every_stored_point(cp2k_water):
 def test_candidate_sampling_refuses_more_points_than_stored(cp2k_water):
     candidates = candidates_from_grid("g", cp2k_water, n_random=200, n_ts=200, ts_sigma=30.0, seed=1)
     settings = SamplerSettings(method="ts", n_points=400, ts_sigma=30.0, uniform_fraction=0.3)
-    with pytest.raises(ValueError, match="280 ts and 120 uniform points asked for, 200 and 200 candidates stored"):
+    with pytest.raises(EchemmlError, match="280 ts and 120 uniform points asked for, 200 and 200 candidates stored"):
         sample_source(Source(candidates=candidates), settings)
 
 
