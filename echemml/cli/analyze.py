@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 import numpy as np
 
@@ -221,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print(results, args.what)
     if args.plot:
-        print(f"plot written to {args.plot}")
+        print(f"plot written to {args.plot}", file=sys.stderr if args.json else sys.stdout)  # JSON stays parseable
     return 0
 
 
