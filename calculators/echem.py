@@ -294,13 +294,12 @@ class EChemCalculator(Calculator):
     def _density_in_field(self) -> DensityGrid:
         """n(r; ε), e/Å³: the density model in the field; with a response model, the density model's
         zero-field n0 plus the response Δn(ε) (a model such as au100-density learns n0 only)."""
+        density = self._grid_of(self.density_model, field=None if self.response_model is None else np.zeros(3))
         if self.response_model is None:
-            return self._grid_of(self.density_model)
+            return density
         if "response" not in self.results:
             self.results["response"] = self._grid_of(self.response_model)
-        response = self.results["response"]
-        zero = self._grid_of(self.density_model, field=np.zeros(3))
-        return zero.with_values(zero.values + response.values)
+        return density.with_values(density.values + self.results["response"].values)
 
     def _valence(self) -> np.ndarray:
         valence = model_valence_charges(self.density_model.metadata, self.atoms.get_chemical_symbols())
