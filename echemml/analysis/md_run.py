@@ -28,7 +28,7 @@ COMPONENT_LABELS: dict[str, tuple[str, ...]] = {  # the components of a record's
     "face_charges": ("lower", "upper"), "field": ("Ex", "Ey", "Ez"), "dipole": ("px", "py", "pz"),
 }
 NOT_SERIES = ("step", "time")
-AVOGADRO_CM3_PER_A3 = 1e-24  # LinearDensity's volume conversion, Å³ → cm³, beside N_A
+CM3_PER_A3 = 1e-24  # LinearDensity gives densities per cm³
 
 
 @dataclass
@@ -148,7 +148,7 @@ def atom_profile(universe, axis: int = 2, binsize: float = 0.1) -> AtomProfile |
     density = LinearDensity(counted.atoms, grouping="atoms", binsize=binsize).run()
     result = density.results["xyz"[axis]]
     edges = np.asarray(result.hist_bin_edges, dtype=float)
-    per_bin = np.asarray(result.charge_density) * constants["N_Avogadro"] * AVOGADRO_CM3_PER_A3 * result.slice_volume
+    per_bin = np.asarray(result.charge_density) * constants["N_Avogadro"] * CM3_PER_A3 * result.slice_volume
     # every axis is binned over the box's longest side: keep the bins inside this axis' length
     inside = edges[:-1] < float(universe.dimensions[axis]) - 1e-6
     width = float(edges[1] - edges[0])
