@@ -182,7 +182,7 @@ class EChemCalculator(Calculator):
             elif name == "dipole" and self._echemml_potential():
                 self._potential_results(name)
             elif name in RESPONSE_PROPERTIES and self.response_model is not None:
-                self.results["response"] = self._grid_of(self.response_model)
+                self._response()
             elif name in ELECTRODE_PROPERTIES + ELECTRODE_COMMITTEE_PROPERTIES and self.response_model is not None:
                 self._electrode_results()
             elif name == "field":
@@ -297,9 +297,17 @@ class EChemCalculator(Calculator):
         density = self._grid_of(self.density_model, field=None if self.response_model is None else np.zeros(3))
         if self.response_model is None:
             return density
+        return density.with_values(density.values + self._response().values)
+
+    def _response(self) -> DensityGrid:
+        """Δn(r; ε), e/Å³, kept in ``results``: for a slab the electrode numbers' own (neutralised) Δn,
+        so that density, charges and electrode numbers share one prediction; else the model's grid."""
         if "response" not in self.results:
-            self.results["response"] = self._grid_of(self.response_model)
-        return density.with_values(density.values + self.results["response"].values)
+            if np.any(self.atoms.pbc):
+                self.results["response"] = self._slab_prediction(self.field_of(self.atoms)).response
+            else:
+                self.results["response"] = self._grid_of(self.response_model)
+        return self.results["response"]
 
     def _valence(self) -> np.ndarray:
         valence = model_valence_charges(self.density_model.metadata, self.atoms.get_chemical_symbols())
