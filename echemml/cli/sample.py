@@ -10,6 +10,7 @@ configuration, the fraction of the grid, and a histogram of the kept densities.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 
 import numpy as np
 from tqdm import tqdm
@@ -42,18 +43,25 @@ def feature_model(args: argparse.Namespace):
 
 def _sources(args: argparse.Namespace) -> list[Source]:
     sources = sources_from_paths(args.files, args.reference, args.field) if args.files else []
-    found: set[str] = set()
+    patterns = args.names or []
+    matched: set[str] = set()
     for path in args.candidates or []:
         with CandidateStore(path) as store:
-            names = [name for name in store.names() if not args.names or name in args.names]
+            names = [name for name in store.names() if not patterns or _matches(name, patterns, matched)]
             sources += [Source(candidates=store[name]) for name in names]
-            found.update(names)
-    missing = sorted(set(args.names or []) - found)
+    missing = [pattern for pattern in patterns if pattern not in matched]
     if args.candidates and missing:
-        raise EchemmlError(f"{', '.join(args.candidates)}: no configurations named {', '.join(missing[:5])}")
+        raise EchemmlError(f"{', '.join(args.candidates)}: no configurations match {', '.join(missing[:5])}")
     if not sources:
         raise EchemmlError("nothing to sample: give density files or --candidates STORE.h5")
     return sources
+
+
+def _matches(name: str, patterns: list[str], matched: set[str]) -> bool:
+    """Whether ``name`` matches one of the shell ``patterns``; records in ``matched`` those that did."""
+    hits = [pattern for pattern in patterns if fnmatch.fnmatchcase(name, pattern)]
+    matched.update(hits)
+    return bool(hits)
 
 
 def _histogram(values: np.ndarray, bins: int = 8) -> str:
@@ -113,7 +121,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("files", nargs="*", metavar="FILE", help="density files (with --reference: field files)")
     parser.add_argument("--candidates", nargs="+", metavar="STORE.h5", help="compact DFT labels to sample from")
-    parser.add_argument("--names", nargs="+", metavar="NAME", help="with --candidates: only these configurations")
+    parser.add_argument("--names", nargs="+", metavar="NAME", help="with --candidates: only the configurations these names or shell patterns (e.g. \"train_L4_*\") match")
     parser.add_argument("--reference", nargs="+", metavar="ZERO", help="zero-field files: sample Δn = FILE − ZERO")
     parser.add_argument("--field", type=float, nargs=3, metavar=("EX", "EY", "EZ"), help="field of the files, V/Å")
     parser.add_argument("--method", choices=METHODS, default="ts+lifs")

@@ -41,8 +41,20 @@ def build_config(args: argparse.Namespace):
     return config
 
 
+def _init_model(args: argparse.Namespace):
+    """The model --init names (member --member of a committee), or None for fresh weights."""
+    from ..model import committee_member, load_model
+
+    if args.member is not None and not args.init:
+        raise EchemmlError("--member picks a member of the --init committee: give --init MODEL too")
+    if not args.init:
+        return None
+    model = load_model(args.init)
+    return committee_member(model, args.member, args.init) if args.member is not None else model
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..model import load_model, model_summary
+    from ..model import model_summary
     from ..training import Trainer, TrainingInterrupted
 
     if args.resume:
@@ -50,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         trainer = Trainer.resume(args.out, samples, args.epochs, args.time_budget, progress_bar=not args.quiet)
     else:
         config = build_config(args)
-        init = load_model(args.init) if args.init else None
+        init = _init_model(args)
         trainer = Trainer(config, config.samples, args.out, init, progress_bar=not args.quiet)
     if trainer.context.is_main:
         print(model_summary(trainer.model))
@@ -90,6 +102,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default="training", metavar="DIR", help="run folder (default ./training)")
     parser.add_argument("--resume", action="store_true", help="continue exactly from DIR/checkpoint.pt")
     parser.add_argument("--init", metavar="MODEL", help="warm start from a model file (keeps its sizes and scaling)")
+    parser.add_argument("--member", type=int, metavar="K",
+                        help="with --init COMMITTEE: warm start from its member K (1-based), e.g. to retrain each "
+                        "member of a shipped committee on more data")
     parser.add_argument("--head", choices=("density", "response", "energy"),
                         help="what to learn (default: the configuration's); energy: the DFT energies and forces "
                         "that the sample set's configurations carry")

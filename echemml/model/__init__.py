@@ -6,7 +6,7 @@ arrays, ase.Atoms and DensityGrid (Å, V/Å, e/Å³, eV).
 
 from .committee import CommitteeModel
 from .features import FieldAwareDensityFeatures, feature_count
-from .files import FORMAT_VERSION, committee_from_files, load_model, model_summary, save_model
+from .files import FORMAT_VERSION, committee_from_files, committee_member, load_model, model_summary, save_model
 from .fireann import FireannConfig, FireannRepresentation
 from .heads import DensityModel, EnergyModel, FireannModel, ResponseModel, build_model
 from .inputs import AtomGraph, GhostPoints, model_batch
@@ -28,6 +28,7 @@ __all__ = [
     "ResponseModel",
     "build_model",
     "committee_from_files",
+    "committee_member",
     "feature_count",
     "load_model",
     "model_batch",

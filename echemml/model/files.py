@@ -103,6 +103,22 @@ def load_model(name_or_path: str | os.PathLike) -> FireannModel | CommitteeModel
     return model.float().eval()
 
 
+def committee_member(model: FireannModel | CommitteeModel, number: int, source: str | os.PathLike = "model") -> FireannModel:
+    """Member ``number`` (1-based, the order of ``echemml committee``'s command) of a committee, e.g. to
+    warm-start its retraining; it carries the metadata the committee recorded for it and the valence table."""
+    members = model.members
+    if len(members) < 2:
+        raise InputFileError(Path(source), "is a single model, not a committee: it has no members to pick from")
+    if not 1 <= number <= len(members):
+        raise InputFileError(Path(source), f"has members 1–{len(members)}, not {number}")
+    member = members[number - 1]
+    recorded = model.metadata.get("members", [])
+    member.metadata = dict(recorded[number - 1]) if number <= len(recorded) else {}
+    if "valence_charges" in model.metadata:
+        member.metadata["valence_charges"] = model.metadata["valence_charges"]
+    return member
+
+
 def model_summary(model: FireannModel | CommitteeModel) -> str:
     """One line describing a model (head, sizes, species; members of a committee)."""
     from ase.data import chemical_symbols

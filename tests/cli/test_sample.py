@@ -49,7 +49,21 @@ def test_sample_draws_from_several_candidate_stores(tmp_path):
 def test_unknown_candidate_name_exits_with_code_2(tmp_path, capsys):
     assert main(["sample", "--candidates", str(QM9_LABELS), "--names", "qm9_999999", "--method", "ts",
                  "-o", str(tmp_path / "s.h5"), "--workers", "1"]) == 2
-    assert "no configurations named qm9_999999" in capsys.readouterr().err
+    assert "no configurations match qm9_999999" in capsys.readouterr().err
+
+
+def test_names_take_shell_patterns_across_stores(tmp_path):
+    """--names matches like fit.names: a pattern picks every configuration it fits, in every store."""
+    with CandidateStore(QM9_LABELS) as source:
+        names = source.names()[:3]
+        with CandidateStore(tmp_path / "a.h5", "a") as target:
+            for name in names:
+                target.add(source[name])
+    out = tmp_path / "samples.h5"
+    assert main(["sample", "--candidates", str(tmp_path / "a.h5"), "--names", names[0], f"{names[1][:-1]}?",
+                 "--method", "ts", "--n-points", "10", "-o", str(out), "--workers", "1", "--quiet"]) == 0
+    with SampleSet(out) as samples:
+        assert sorted(c.provenance["source"] for c in samples) == sorted(names[:2])
 
 
 def test_a_ts_sigma_other_than_the_stores_exits_with_code_2(tmp_path, capsys):

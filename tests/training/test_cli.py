@@ -88,3 +88,28 @@ def test_fit_runs_sampling_training_cycles(pyscf_grids, tmp_path, capsys):
         assert len(samples) == 3 and all(0 < len(c.targets) < 300 for c in samples)
     # rerunning finds both cycles done
     assert main(["fit", str(config), "--out", str(tmp_path / "fit"), "--quiet"]) == 0
+
+
+def test_init_member_warm_starts_from_that_member_of_a_committee(toy_sample_file, tmp_path, capsys):
+    """--init COMMITTEE --member K starts from member K's weights (an lr of 1e-12 leaves them as they were)."""
+    import torch
+
+    from echemml.model import load_model
+
+    for seed in (1, 2):
+        assert main(["train", str(toy_sample_file), "--out", str(tmp_path / f"m{seed}"), "--seed", str(seed), *TINY]) == 0
+    assert main(["committee", str(tmp_path / "m1" / "model.pt"), str(tmp_path / "m2" / "model.pt"),
+                 "-o", str(tmp_path / "c.pt")]) == 0
+    assert main(["train", str(toy_sample_file), "--init", str(tmp_path / "c.pt"), "--member", "2", "--lr", "1e-12",
+                 "--out", str(tmp_path / "warm"), *TINY]) == 0
+    warm = load_model(tmp_path / "warm" / "model.pt").state_dict()
+    member = {seed: load_model(tmp_path / f"m{seed}" / "model.pt").state_dict() for seed in (1, 2)}
+    weights = [key for key in warm if warm[key].is_floating_point()]
+    assert all(torch.allclose(warm[key], member[2][key], atol=1e-6) for key in weights)
+    assert not all(torch.allclose(warm[key], member[1][key], atol=1e-6) for key in weights)
+    capsys.readouterr()
+    assert main(["train", str(toy_sample_file), "--init", str(tmp_path / "c.pt"), "--member", "3",
+                 "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    assert "c.pt: has members 1–2, not 3" in capsys.readouterr().err
+    assert main(["train", str(toy_sample_file), "--member", "1", "--out", str(tmp_path / "y"), "--quiet"]) == 2
+    assert "give --init MODEL too" in capsys.readouterr().err
