@@ -33,6 +33,7 @@ from .numbers import format_block, parse_floats, parse_header_floats, parse_ints
 BOHR3 = Bohr**3  # Å³ per bohr³
 _ECHEMML_TAG = "echemml pbc="
 _VALENCE_TAG = "charges: valence"  # on an echemml cube's first line: the charge column holds valence charges
+_DIMENSIONLESS_UNITS = "dimensionless"  # on an echemml cube's first line: the values are not per volume
 
 
 def _split_header(text: str, path) -> tuple[list[str], int]:
@@ -105,10 +106,11 @@ def read_cube(path: str | os.PathLike, pbc: bool | tuple[bool, bool, bool] | Non
         _, position = _take_lines(text, position, 1, path, "orbital line")
 
     values = parse_floats(text[position:], path, "grid values", expected=int(np.prod(shape)))
-    values = values.reshape(shape) / (1.0 if in_angstrom else BOHR3)
+    comment = header[0].strip()
+    per_volume = not (comment.startswith(_ECHEMML_TAG) and _DIMENSIONLESS_UNITS in comment)
+    values = values.reshape(shape) / (BOHR3 if per_volume and not in_angstrom else 1.0)
 
     cell = voxel * np.array(shape)[:, None]
-    comment = header[0].strip()
     if pbc is None:
         pbc = _guess_pbc(comment)
     atoms = ase.Atoms(numbers=numbers, positions=positions, cell=cell, pbc=pbc)
@@ -145,17 +147,20 @@ def _charge_column(grid: DensityGrid) -> tuple[np.ndarray, bool]:
     return grid.atoms.numbers.astype(float), False
 
 
-def write_cube(grid: DensityGrid, path: str | os.PathLike, comment: str = "") -> None:
+def write_cube(grid: DensityGrid, path: str | os.PathLike, comment: str = "", per_volume: bool = True) -> None:
     """Write a DensityGrid as a cube file (bohr, e/bohr³), atomically.
 
     The first comment line records the periodicity so that echemml reads the
     file back with the same pbc, and whether the charge column holds valence
     charges (see the module docstring); the second holds ``comment``.
+    ``per_volume=False`` writes a dimensionless field (e.g. a novelty map) as it is,
+    marked so that :func:`read_cube` does not convert it either.
     """
     pbc = " ".join("T" if p else "F" for p in grid.atoms.pbc)
     charges, valence = _charge_column(grid)
     lines = [
-        f"{_ECHEMML_TAG}{pbc} units: bohr, e/bohr^3" + (f"; {_VALENCE_TAG}" if valence else ""),
+        f"{_ECHEMML_TAG}{pbc} units: bohr, " + ("e/bohr^3" if per_volume else _DIMENSIONLESS_UNITS)
+        + (f"; {_VALENCE_TAG}" if valence else ""),
         (comment or "electron density").replace("\n", " "),
         "%5d %12.6f %12.6f %12.6f" % (len(grid.atoms), *(grid.origin / Bohr)),
     ]
@@ -165,7 +170,7 @@ def write_cube(grid: DensityGrid, path: str | os.PathLike, comment: str = "") ->
         lines.append("%5d %12.6f %12.6f %12.6f %12.6f" % (number, charge, *position))
     header = "\n".join(lines) + "\n"
     # one z-column per block of lines, as Gaussian writes them
-    values = np.asarray(grid.values, dtype=np.float64) * BOHR3
+    values = np.asarray(grid.values, dtype=np.float64) * (BOHR3 if per_volume else 1.0)
     nz = grid.shape[2]
     with atomic_open(path, "w") as handle:
         handle.write(header)

@@ -10,6 +10,7 @@ from ase.units import Bohr
 
 from echemml import DensityGrid, read_density, write_density
 from echemml.io import read_cube
+from echemml.io import write_cube as write_echemml_cube
 
 
 def test_cp2k_cube_integrates_to_valence_electrons(cp2k_water):
@@ -65,6 +66,16 @@ def test_echemml_cube_is_read_by_ase(tmp_path, cp2k_water):
     write_density(cp2k_water, path)
     data, _ = read_cube_data(str(path))
     np.testing.assert_allclose(data / Bohr**3, cp2k_water.values, rtol=1e-6, atol=1e-14)
+
+
+def test_a_dimensionless_field_is_written_and_read_back_as_it_is(tmp_path, cp2k_water):
+    """per_volume=False (a novelty map): the file holds the values themselves, ASE and echemml read them unscaled."""
+    path = tmp_path / "map.cube"
+    write_echemml_cube(cp2k_water, path, per_volume=False)
+    data, _ = read_cube_data(str(path))
+    np.testing.assert_allclose(data, cp2k_water.values, rtol=1e-6, atol=1e-14)
+    np.testing.assert_allclose(read_cube(path).values, cp2k_water.values, rtol=1e-6, atol=1e-14)
+    assert "dimensionless" in path.read_text().splitlines()[0]
 
 
 def test_gaussian_cube_with_orbital_line_and_angstrom_units(tmp_path):
