@@ -8,6 +8,9 @@ CUBES``: ``<prefix>_stepNNNN_E0.cube`` and ``..._Ez<EZ>.cube``). For every label
 - the transfer across the middle plane, the ESP drop and the ESP slope inside the
   metal from CP2K's Δn = n_ε − n_0 (``slab_response``, as ``echemml response``
   reports them) against what the MD recorded;
+- with ``--recompute``: the model's numbers are predicted afresh on each labelled frame
+  with ``--response-model`` (the MD trajectory depends on the potential only, so a
+  retrained response model is tested on the same frames without rerunning the MD);
 - with ``--density-model``: the whole-grid NMAE of the model's n_0 on CP2K's
   zero-field grid (frames no model trained on);
 - on ``--bader`` of the frames: Bader charges of the surface Au atoms (the outermost
@@ -61,15 +64,27 @@ def surface_atoms(positions: np.ndarray, axis: int = 2) -> np.ndarray:
     return np.flatnonzero((height < height.min() + SURFACE_LAYER) | (height > height.max() - SURFACE_LAYER))
 
 
-def compare_frame(step: int, zero_path: Path, field_path: Path, record: dict, density_model) -> dict:
-    """CP2K's electrode numbers of one frame against the MD record (and the model's n_0 against CP2K's)."""
+ELECTRODE_KEYS = ("charge_transfer", "esp_drop", "esp_slope")
+
+
+def predicted_numbers(field_path: Path, response_model, spacing: float) -> dict[str, float]:
+    """The calculator's electrode numbers on the frame of a CP2K field cube, in its field (V/Å)."""
+    atoms = read_density(field_path).atoms.copy()
+    field = json.loads(field_path.with_suffix(".json").read_text())["field_V_per_A"]
+    atoms.calc = EChemCalculator(response_model=response_model, field=tuple(field), spacing=spacing)
+    return {key: float(atoms.calc.get_property(key, atoms)) for key in ELECTRODE_KEYS}
+
+
+def compare_frame(step: int, zero_path: Path, field_path: Path, record: dict, density_model,
+                  predicted: dict[str, float] | None = None) -> dict:
+    """CP2K's electrode numbers of one frame against the MD record, or against ``predicted`` ones
+    (and the model's n_0 against CP2K's)."""
     zero, in_field = read_density(zero_path), read_density(field_path)
     dft = slab_response(in_field.difference(zero))
     row = int(np.flatnonzero(record["step"] == step)[0])
     result = {"step": step, "time_fs": float(record["time"][row]), "field_file": field_path.name}
-    for key, dft_value in (("charge_transfer", dft.transfer_e), ("esp_drop", dft.esp_drop_V),
-                           ("esp_slope", dft.esp_slope_inside_V_per_A)):
-        model_value = float(record[key][row])
+    for key, dft_value in zip(ELECTRODE_KEYS, (dft.transfer_e, dft.esp_drop_V, dft.esp_slope_inside_V_per_A)):
+        model_value = float(record[key][row]) if predicted is None else predicted[key]
         result[key] = {"cp2k": dft_value, "model": model_value,
                        "error_percent": 100.0 * (model_value - dft_value) / abs(dft_value)}
     if density_model is not None:
@@ -122,6 +137,9 @@ def main() -> None:
     parser.add_argument("--response-model", default="au100-response", help="response model (default au100-response)")
     parser.add_argument("--bader", type=int, default=0, metavar="K", help="Bader charges on the first K frames")
     parser.add_argument("--spacing", type=float, default=0.09, help="calculator grid spacing for Bader, Å")
+    parser.add_argument("--recompute", type=float, metavar="SPACING",
+                        help="predict the electrode numbers afresh with --response-model on a grid of SPACING Å "
+                        "(the MD records 0.2) instead of reading the run's record")
     parser.add_argument("--output", type=Path, required=True, help="JSON to write")
     parser.add_argument("--plot", type=Path, help="PNG of the transfer and drop along the run")
     args = parser.parse_args()
@@ -131,10 +149,15 @@ def main() -> None:
         sys.exit(f"{args.cubes}: no {args.prefix}_stepNNNN_E0.cube with its field cube")
     record = {key: np.asarray(value) for key, value in read_record(args.run / "record.h5").items()}
     density_model = load_model(args.density_model) if args.density_model else None
-    frames = [compare_frame(step, *paths, record, density_model) for step, paths in tqdm(sorted(pairs.items()))]
+    response_model = load_model(args.response_model)
+    frames = [compare_frame(step, *paths, record, density_model,
+                            predicted_numbers(paths[1], response_model, args.recompute) if args.recompute else None)
+              for step, paths in tqdm(sorted(pairs.items()))]
     result = {
         "command": "python studies/au100_md/compare_cp2k.py " + " ".join(sys.argv[1:]),
-        "run": str(args.run), "frames": frames,
+        "run": str(args.run), "response_model": args.response_model,
+        "model_numbers": f"recomputed at {args.recompute} Å" if args.recompute else "the run's record",
+        "frames": frames,
         "charge_transfer_max_abs_error_percent": max(abs(f["charge_transfer"]["error_percent"]) for f in frames),
         "esp_drop_max_abs_error_percent": max(abs(f["esp_drop"]["error_percent"]) for f in frames),
         "charge_transfer_cp2k_mean_e": float(np.mean([f["charge_transfer"]["cp2k"] for f in frames])),
@@ -146,7 +169,7 @@ def main() -> None:
     if args.bader:
         if density_model is None:
             sys.exit("--bader needs --density-model")
-        bader = [compare_bader(step, pairs[step][1], density_model, args.response_model, args.spacing)
+        bader = [compare_bader(step, pairs[step][1], density_model, response_model, args.spacing)
                  for step in tqdm(sorted(pairs)[: args.bader], desc="Bader")]
         result["bader"] = {"frames": bader, "spacing_A": args.spacing,
                            "surface_mae_e": float(np.mean([b["mae_e"] for b in bader])),
