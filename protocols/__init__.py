@@ -4,8 +4,14 @@ and constant-potential electrode runs.
 - :mod:`echemml.protocols.novelty`: how new a configuration is to a model — the LIFS
   residual of its feature vectors against the training data's basis, a novelty map on a
   grid, the committee deviation beside it, and DP-GEN's trust levels.
+- :mod:`echemml.protocols.active_learning`: the loop MD → score → DFT → sample → retrain →
+  MD (``echemml learn``), resumable after a kill; its state and record
+  (:mod:`echemml.protocols.learning_state`) and report (:mod:`echemml.protocols.learning_report`).
 """
 
+from .active_learning import ActiveLearning, LearningSettings, load_settings
+from .learning_report import write_report
+from .learning_state import LearningRecord
 from .novelty import (
     FrameNovelty,
     NoveltyBasis,
@@ -18,12 +24,17 @@ from .novelty import (
 )
 
 __all__ = [
+    "ActiveLearning",
     "FrameNovelty",
+    "LearningRecord",
+    "LearningSettings",
     "NoveltyBasis",
     "TrustLevels",
     "build_basis",
     "committee_deviation",
+    "load_settings",
     "novelty_grid",
     "residuals",
     "score_frame",
+    "write_report",
 ]

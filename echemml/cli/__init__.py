@@ -23,7 +23,7 @@ from ..errors import EchemmlError
 
 VERBS = (
     "dft", "info", "sample", "train", "fit", "committee", "predict", "evaluate", "response", "analyze", "bader", "md",
-    "novelty",
+    "novelty", "learn",
 )
 
 
