@@ -31,7 +31,7 @@ TEST_LABELS = {"forces_rmse_meV_per_A": "force RMSE (meV/Å)", "energy_mae_meV_p
 def report_numbers(record: LearningRecord, settings) -> dict:
     """The run in numbers (JSON-ready): triggers by class, DFT calls, retrainings, held-out errors, series.
 
-    ``settings``: the run's :class:`~echemml.protocols.active_learning.LearningSettings`.
+    ``settings``: the run's :class:`~echemml.protocols.learning_settings.LearningSettings`.
     """
     triggers, jobs = record.triggers, record.jobs
     done = [job for job in jobs if job["status"] == "done"]

@@ -11,7 +11,7 @@ report.png). Stop it with ``kill PID`` (or Ctrl-C) at any moment and continue wi
 ``--resume``: finished DFT jobs are not repeated and no label is lost or duplicated;
 ``--resume`` accepts settings that differ only in ``budget`` and ``md.steps``.
 
-Settings (every key: :mod:`echemml.protocols.active_learning`; paths relative to the
+Settings (every key: :mod:`echemml.protocols.learning_settings`; paths relative to the
 current folder), e.g. H5O2+ at 600 K in 0.5 V/Å:
 
     structure: {file: studies/h5o2/zundel.xyz}     # net charge from its info line, or charge: 1
@@ -41,7 +41,8 @@ import argparse
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..protocols.active_learning import ActiveLearning, load_settings
+    from ..protocols.active_learning import ActiveLearning
+    from ..protocols.learning_settings import load_settings
 
     settings = load_settings(args.config)
     learning = ActiveLearning(settings, args.out, resume=args.resume, progress_bar=not args.quiet)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -247,11 +248,12 @@ def write_config(config: Config, path: str | os.PathLike) -> None:
         yaml.safe_dump(config.to_dict(), handle, sort_keys=False)
 
 
-def _check_keys(values: dict, section: type, prefix: str, source) -> None:
-    known = {f.name for f in fields(section)}
+def _check_keys(values: dict, known: type | Iterable[str], prefix: str, source) -> None:
+    """Raise an error naming ``source`` for keys of ``values`` not in ``known`` (a dataclass's fields, or names)."""
+    known = {f.name for f in fields(known)} if isinstance(known, type) else set(known)
     unknown = sorted(set(values) - known)
     if unknown:
-        names = ", ".join(prefix + key for key in unknown)
+        names = ", ".join(prefix + str(key) for key in unknown)
         raise _config_error(source, f"unknown key(s) {names}; known: {', '.join(prefix + k for k in sorted(known))}")
 
 
