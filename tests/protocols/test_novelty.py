@@ -203,3 +203,13 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys):
         error = capsys.readouterr().err
         assert error.count("\n") == 1 and problem in error and "Traceback" not in error
         assert file is None or str(file) in error
+
+
+def test_the_shipped_basis_of_h5o2_density_scores_the_zundel_ion_as_known(capsys):
+    """`echemml novelty h5o2-density ION` finds the basis shipped beside the model (built from its own
+    training samples, studies/novelty_map): the as-built ion scores 0.0046 there, well inside its data."""
+    zundel = Path(__file__).parents[2] / "studies" / "h5o2" / "zundel.xyz"
+    assert main(["novelty", "h5o2-density", str(zundel), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["basis"] == str(model_path("h5o2-density").with_suffix(".novelty.h5"))
+    assert result["max"] < 0.01
