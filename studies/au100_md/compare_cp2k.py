@@ -40,6 +40,7 @@ from echemml.analysis.metrics import nmae
 from echemml.analysis.plots import save_figure
 from echemml.calculators import EChemCalculator
 from echemml.calculators.recorder import read_record
+from echemml.grid import DensityGrid
 from echemml.io import read_density
 from echemml.io.files import atomic_open
 from echemml.model import load_model, predict_grid
@@ -67,24 +68,26 @@ def surface_atoms(positions: np.ndarray, axis: int = 2) -> np.ndarray:
 ELECTRODE_KEYS = ("charge_transfer", "esp_drop", "esp_slope")
 
 
-def predicted_numbers(field_path: Path, response_model, spacing: float) -> dict[str, float]:
-    """The calculator's electrode numbers on the frame of a CP2K field cube, in its field (V/Å)."""
-    atoms = read_density(field_path).atoms.copy()
+def predicted_numbers(in_field: DensityGrid, field_path: Path, response_model, spacing: float) -> dict[str, float]:
+    """The calculator's electrode numbers on the frame of a CP2K field grid (read from ``field_path``),
+    in the field its JSON records (V/Å)."""
+    atoms = in_field.atoms.copy()
     field = json.loads(field_path.with_suffix(".json").read_text())["field_V_per_A"]
     atoms.calc = EChemCalculator(response_model=response_model, field=tuple(field), spacing=spacing)
     return {key: float(atoms.calc.get_property(key, atoms)) for key in ELECTRODE_KEYS}
 
 
 def compare_frame(step: int, zero_path: Path, field_path: Path, record: dict, density_model,
-                  predicted: dict[str, float] | None = None) -> dict:
-    """CP2K's electrode numbers of one frame against the MD record, or against ``predicted`` ones
-    (and the model's n_0 against CP2K's)."""
+                  response_model=None, spacing: float | None = None) -> dict:
+    """CP2K's electrode numbers of one frame against the MD record, or, with a ``spacing`` (Å),
+    against ``response_model``'s predicted afresh on the frame (and the model's n_0 against CP2K's)."""
     zero, in_field = read_density(zero_path), read_density(field_path)
+    recomputed = predicted_numbers(in_field, field_path, response_model, spacing) if spacing else None
     dft = slab_response(in_field.difference(zero))
     row = int(np.flatnonzero(record["step"] == step)[0])
     result = {"step": step, "time_fs": float(record["time"][row]), "field_file": field_path.name}
     for key, dft_value in zip(ELECTRODE_KEYS, (dft.transfer_e, dft.esp_drop_V, dft.esp_slope_inside_V_per_A)):
-        model_value = float(record[key][row]) if predicted is None else predicted[key]
+        model_value = float(record[key][row]) if recomputed is None else recomputed[key]
         result[key] = {"cp2k": dft_value, "model": model_value,
                        "error_percent": 100.0 * (model_value - dft_value) / abs(dft_value)}
     if density_model is not None:
@@ -150,8 +153,7 @@ def main() -> None:
     record = {key: np.asarray(value) for key, value in read_record(args.run / "record.h5").items()}
     density_model = load_model(args.density_model) if args.density_model else None
     response_model = load_model(args.response_model)
-    frames = [compare_frame(step, *paths, record, density_model,
-                            predicted_numbers(paths[1], response_model, args.recompute) if args.recompute else None)
+    frames = [compare_frame(step, *paths, record, density_model, response_model, args.recompute)
               for step, paths in tqdm(sorted(pairs.items()))]
     result = {
         "command": "python studies/au100_md/compare_cp2k.py " + " ".join(sys.argv[1:]),
