@@ -54,7 +54,7 @@ from echemml.errors import EchemmlError, InputFileError
 from .labellers import Cp2kLabeller, JobOutcome, PySCFLabeller, dft_executor
 from .learning_settings import HEADS, LearningSettings, load_settings, write_settings
 from .learning_state import LearningRecord, MDState, QueuedFrame
-from .novelty import CANDIDATE
+from .novelty import CANDIDATE, TrustLevels
 
 SIGNAL_KEYS = {"novelty": "novelty", "committee": "deviation"}  # signal → the trigger's score key
 RECORD_NAME = "record.json"
@@ -411,9 +411,10 @@ class ActiveLearning:
         self.dynamics.run(steps)
         step = self.record.md.step + steps
         scores = self.score(self.atoms, step)
-        kind = self.levels.classify(scores[self.signal_key])
-        trigger = {"step": step, "time_fs": step * self.settings.md.timestep, **scores, "class": kind,
-                   "iteration": self.record.iteration, "queued": False}
+        levels = self.current_levels()
+        kind = levels.classify(scores[self.signal_key])
+        trigger = {"step": step, "time_fs": step * self.settings.md.timestep, **scores, "lo": levels.lo,
+                   "class": kind, "iteration": self.record.iteration, "queued": False}
         if kind == CANDIDATE and not self._dft_budget_full():
             name = f"al_step{step:06d}"
             self.record.queue.append(QueuedFrame.capture(name, step, self.atoms, self.charge(self.atoms), self.field))
@@ -422,6 +423,19 @@ class ActiveLearning:
         self.record.md = MDState.capture(step, self.atoms, self.dynamics.rng)
         self._save()
         self.bar.update(steps)
+
+    def current_levels(self) -> TrustLevels:
+        """The trust levels for the next frame: ``selection``'s, with lo raised to the rolling quantile
+        (``lo_quantile``) of the signal over the last ``lo_window`` scored frames (all of them while fewer)."""
+        selection = self.settings.selection
+        if selection.lo_quantile is None or not self.record.triggers:
+            return self.levels
+        recent = np.array([trigger[self.signal_key] for trigger in self.record.triggers[-selection.lo_window:]],
+                          dtype=float)
+        recent = recent[np.isfinite(recent)]
+        if len(recent) == 0:
+            return self.levels
+        return self.levels.raised_to(float(np.quantile(recent, selection.lo_quantile)))
 
     # ------------------------------------------------------------ label
     def _label_queue(self) -> None:

@@ -41,7 +41,8 @@ def report_numbers(record: LearningRecord, settings) -> dict:
         "time_fs": record.md.step * settings.md.timestep,
         "iterations": record.iteration,
         "signal": settings.selection.signal,
-        "trust_levels": {"lo": settings.selection.lo, "hi": settings.selection.hi},
+        "trust_levels": {"lo": settings.selection.lo, "hi": settings.selection.hi,
+                         "lo_quantile": settings.selection.lo_quantile, "lo_window": settings.selection.lo_window},
         "frames_scored": len(triggers),
         "frames_by_class": {kind: sum(t["class"] == kind for t in triggers) for kind in (TRUSTED, CANDIDATE, FAILED)},
         "dft": {
@@ -110,6 +111,10 @@ def _signal_panel(axis, record: LearningRecord, key: str, settings) -> None:
     if settings is None:
         return
     axis.axhline(settings.selection.lo, color="tab:green", ls="--", lw=0.8, label=f"lo {settings.selection.lo:g}")
+    if settings.selection.lo_quantile is not None:  # the rolling lo each frame was sorted by
+        axis.step([t["time_fs"] for t in triggers], [t.get("lo", settings.selection.lo) for t in triggers],
+                  where="post", color="tab:green", lw=0.8,
+                  label=f"rolling lo (q {settings.selection.lo_quantile:g} of {settings.selection.lo_window})")
     axis.axhline(settings.selection.hi, color="tab:red", ls="--", lw=0.8, label=f"hi {settings.selection.hi:g}")
     marks = (
         ([job["step"] for job in record.jobs if job["status"] == "done"], "o", "tab:blue", "labelled"),

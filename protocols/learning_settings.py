@@ -14,6 +14,7 @@ folder's settings.yaml. Units: Å, eV, eV/Å, V/Å, fs, K, 1/fs, Å³/e, s.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
@@ -106,6 +107,12 @@ class SelectionSettings:
         signal: "novelty" (largest atom LIFS residual, dimensionless) or "committee" (the energy
             committee's largest force deviation, eV/Å).
         lo, hi: trust levels: below lo trusted, from lo to below hi labelled, from hi up unphysical.
+        lo_quantile: when set (e.g. 0.9), lo follows the run: a frame's lower level is the larger of
+            ``lo`` and this quantile of the signal over the ``lo_window`` frames scored before it, so
+            that about a fraction 1 − lo_quantile of frames stay candidates as retraining lowers the
+            signal (a fixed lo falls silent as the training set grows); ``lo`` is then the floor.
+        lo_window: scored frames the rolling quantile reads (all scored so far while fewer; the
+            first frame is sorted by ``lo`` alone).
         max_labels: frames queued before they are labelled (one iteration's labels at most).
         model: the head whose features give the novelty (None: density, else response, else energy).
         basis_threshold: LIFS threshold of the novelty basis.
@@ -116,6 +123,8 @@ class SelectionSettings:
     signal: str = "novelty"
     lo: float = 0.05
     hi: float = 0.5
+    lo_quantile: float | None = None
+    lo_window: int = 50
     max_labels: int = 4
     model: str | None = None
     basis_threshold: float = DEFAULT_THRESHOLD
@@ -194,6 +203,7 @@ class HeldOutSettings:
     Attributes:
         frames: extxyz files of labelled frames: force RMSE (meV/Å) and energy MAE (meV/atom).
         cubes: density files (cube, CHGCAR) in ``field``: whole-grid NMAE (%).
+        Both take shell patterns (``heldout/*.cube``), expanded in sorted order when the settings load.
         field: the field of the density files, V/Å (None: zero).
     """
 
@@ -253,8 +263,8 @@ class LearningSettings:
             if model and Path(model).exists():
                 setattr(self.models, head, _absolute(model))
             setattr(self.data, head, [_absolute(path) for path in getattr(self.data, head)])
-        self.test.frames = [_absolute(path) for path in self.test.frames]
-        self.test.cubes = [_absolute(path) for path in self.test.cubes]
+        self.test.frames = [_absolute(path) for path in _expanded(self.test.frames)]
+        self.test.cubes = [_absolute(path) for path in _expanded(self.test.cubes)]
 
     def trained_heads(self) -> list[str]:
         """The heads with data: those retrained."""
@@ -301,6 +311,10 @@ class LearningSettings:
             self.trust_levels()
         except EchemmlError as exc:
             yield f"selection: {exc}"
+        if s.lo_quantile is not None and not 0.0 < s.lo_quantile < 1.0:
+            yield f"selection.lo_quantile must lie in (0, 1), got {s.lo_quantile}"
+        if s.lo_window < 2:
+            yield "selection.lo_window must be at least 2 scored frames"
         if not 0.0 < s.basis_threshold < 1.0:
             yield "selection.basis_threshold must lie in (0, 1)"
         if s.model is not None and s.model not in HEADS:
@@ -401,6 +415,15 @@ class LearningSettings:
         mine, theirs = self.to_dict(), other.to_dict()
         return [f"{section}.{key}" for section in SECTIONS for key in mine[section]
                 if mine[section][key] != theirs[section][key]]
+
+
+def _expanded(paths: list[str]) -> list[str]:
+    """``paths`` with each shell pattern replaced by the files it matches, sorted (kept as given if none match)."""
+    expanded = []
+    for path in paths:
+        matches = sorted(glob.glob(os.path.expanduser(path))) if glob.has_magic(path) else []
+        expanded.extend(matches or [path])
+    return expanded
 
 
 def _absolute(path: str) -> str:

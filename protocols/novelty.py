@@ -483,6 +483,12 @@ class TrustLevels:
         if not (math.isfinite(self.lo) and math.isfinite(self.hi) and 0.0 <= self.lo < self.hi):
             raise EchemmlError(f"trust levels need 0 ≤ lo < hi (finite), got lo {self.lo}, hi {self.hi}")
 
+    def raised_to(self, lo: float) -> "TrustLevels":
+        """These levels with ``lo`` raised to ``lo`` where that is higher (kept below ``hi``)."""
+        if not lo > self.lo:
+            return self
+        return dataclasses.replace(self, lo=min(float(lo), math.nextafter(self.hi, 0.0)))
+
     def classify(self, score: float) -> str:
         """"trusted", "candidate" or "failed" for ``score``."""
         if score < self.lo:

@@ -122,9 +122,31 @@ def test_a_run_labels_its_candidates_adds_them_to_its_own_data_and_retrains(tmp_
     assert LearningRecord.load(run / "record.json").to_dict() == record.to_dict()
     triggers = record.triggers
     assert [t["step"] for t in triggers] == [10, 20] and all(0 < t["novelty"] < 0.8 for t in triggers)
+    assert all(t["lo"] == 0.005 for t in triggers)
     report = json.loads((run / "report.json").read_text())
     assert report["dft"]["calls"] == report["dft"]["done"] == 2 and report["labelled_steps"] == [10, 20]
     assert (run / "report.png").stat().st_size > 10_000
+
+
+
+def test_a_rolling_lo_follows_the_quantile_of_the_last_scored_frames(tmp_path, data):
+    config = settings_file(tmp_path, data, selection={"lo": 0.002, "lo_quantile": 0.75, "lo_window": 4})
+    run = ActiveLearning(load_settings(config), tmp_path / "run", progress_bar=False, echo=lambda line: None)
+    assert run.current_levels().lo == 0.002  # nothing scored yet: lo as set
+    run.record.triggers = [{"novelty": value} for value in (0.01, 0.03)]
+    assert run.current_levels().lo == pytest.approx(0.025)  # fewer than lo_window frames: all of them
+    run.record.triggers += [{"novelty": value} for value in (0.9, 0.01, 0.02, 0.03, 0.04)]
+    assert run.current_levels().lo == pytest.approx(0.0325)  # the 0.75 quantile of the last four
+    run.record.triggers = [{"novelty": 0.0001}] * 4
+    assert run.current_levels().lo == 0.002  # never below lo
+
+
+
+def test_held_out_files_may_be_given_as_shell_patterns(tmp_path, data):
+    config = settings_file(tmp_path, data, test={"frames": [str(data["test"].parent / "test_*.extxyz")],
+                                                 "cubes": [str(data["cube"].parent / "*.cube")]})
+    settings = load_settings(config)
+    assert settings.test.frames == [str(data["test"])] and settings.test.cubes == [str(data["cube"])]
 
 
 def test_a_run_killed_while_labelling_resumes_without_losing_or_duplicating_a_label(tmp_path, data):
@@ -199,6 +221,7 @@ def test_a_dask_local_cluster_gives_the_labels_of_the_local_pool(tmp_path, data)
 @pytest.mark.parametrize("change, named", [
     ({"selection": {"signal": "novelty", "sieve": 3}}, "selection.sieve"),
     ({"selection": {"lo": 0.5, "hi": 0.1}}, "lo 0.5, hi 0.1"),
+    ({"selection": {"lo_quantile": 1.5}}, "selection.lo_quantile"),
     ({"md": {"steps": "many"}}, "md.steps"),
     ({"data": {"density": [str(DATA / "h5o2_labels.h5")]}}, "a candidate store"),
     ({"dft": {"engine": "vasp"}}, "dft.engine"),

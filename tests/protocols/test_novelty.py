@@ -133,6 +133,14 @@ def test_trust_levels_classify_as_dpgen():
             TrustLevels(lo, hi)
 
 
+
+def test_raising_lo_never_lowers_it_and_stays_below_hi():
+    levels = TrustLevels(0.05, 0.3)
+    assert levels.raised_to(0.01) == levels and levels.raised_to(0.1) == TrustLevels(0.1, 0.3)
+    raised = levels.raised_to(5.0)  # a quantile above hi: no candidates, hi's rule unchanged
+    assert raised.lo < raised.hi == 0.3 and raised.classify(0.2999) == "trusted" and raised.classify(0.3) == "failed"
+
+
 def test_committee_deviation(density_model, configurations):
     """Measured: the shipped energy committee 0.03 eV/Å on a training ion, 1.5 eV/Å with O–H at 1.6 Å."""
     atoms, field = configurations[4].atoms, configurations[4].field
