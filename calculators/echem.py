@@ -90,7 +90,7 @@ class EChemCalculator(Calculator):
     }
 
     def __init__(self, potential=None, density_model=None, response_model=None, **kwargs):
-        self._slab_predictions: dict = {}  # field → PredictedSlabResponse of the current configuration
+        self._forget_configuration()
         self._field_per_volt = 0.0  # V/Å per V of drop, from the last solve (0: none yet)
         super().__init__(**kwargs)
         self.potential = _model(potential)
@@ -143,7 +143,11 @@ class EChemCalculator(Calculator):
     def reset(self) -> None:
         """Forget every result (ASE calls this when the atoms change)."""
         super().reset()
-        self._slab_predictions = {}
+        self._forget_configuration()
+
+    def _forget_configuration(self) -> None:
+        self._slab_predictions: dict = {}  # field → PredictedSlabResponse of the current configuration
+        self._slab_predictor = None  # the response model's GridPredictor on the current configuration's grid
 
     def set(self, **kwargs) -> dict:
         """Change parameters (``field``, ``charge``, ``spacing``, …); any change discards the results."""
@@ -171,7 +175,7 @@ class EChemCalculator(Calculator):
         """Fill ``results`` with the properties asked for (and what comes with them), nothing more."""
         super().calculate(atoms, properties, system_changes)
         if system_changes:  # ASE empties results on a change without calling reset
-            self._slab_predictions = {}
+            self._forget_configuration()
         for name in properties:
             if name in self.results:
                 continue
@@ -241,17 +245,20 @@ class EChemCalculator(Calculator):
     def _slab_prediction(self, field: np.ndarray):
         """The response model's prediction (:class:`~echemml.workflows.PredictedSlabResponse`) for
         ``self.atoms`` in ``field`` (V/Å), kept for the configuration so that a solve and the results share it."""
-        from echemml.workflows import predict_slab_response
+        from echemml.model import GridPredictor
+        from echemml.workflows import slab_response_of_members
 
         key = tuple(np.round(np.asarray(field, dtype=float), 12))
         known = self._slab_predictions
         if key not in known:
             if not np.any(self.atoms.pbc):
                 raise EchemmlError("electrode properties need a slab: atoms periodic in the plane of its faces")
-            grid = uniform_grid(self.atoms, self.parameters.spacing, self.parameters.margin, dtype=np.float32)
-            known[key] = predict_slab_response(
-                self.response_model, grid, field=field, axis=int(self.parameters.slab_axis)
-            )
+            if self._slab_predictor is None:  # a second field on these atoms reuses its field-free half
+                grid = uniform_grid(self.atoms, self.parameters.spacing, self.parameters.margin, dtype=np.float32)
+                self._slab_predictor = GridPredictor(self.response_model, grid)
+            predictor = self._slab_predictor
+            known[key] = slab_response_of_members(self.response_model, predictor.grid, predictor.member_grids(field),
+                                                  axis=int(self.parameters.slab_axis))
         return known[key]
 
     def _field_for_drop(self) -> np.ndarray:

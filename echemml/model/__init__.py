@@ -10,7 +10,7 @@ from .files import FORMAT_VERSION, committee_from_files, committee_member, load_
 from .fireann import FireannConfig, FireannRepresentation
 from .heads import DensityModel, EnergyModel, FireannModel, ResponseModel, build_model
 from .inputs import AtomGraph, GhostPoints, model_batch
-from .prediction import predict_energy, predict_grid, predict_member_grids, predict_points
+from .prediction import GridPredictor, predict_energy, predict_grid, predict_member_grids, predict_points
 from .presets import PRESETS, preset_config
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "FireannModel",
     "FireannRepresentation",
     "GhostPoints",
+    "GridPredictor",
     "ResponseModel",
     "build_model",
     "committee_from_files",

@@ -106,8 +106,18 @@ class GhostPointModel(FireannModel):
         self.register_buffer("target_std", torch.tensor(float(target_std)))  # e/Å³
 
     def atom_context(self, graph: AtomGraph) -> list[AtomStates]:
-        """The atom states every point of these structures reads (once per structure)."""
+        """The atom states every point of these structures reads (once per structure): the
+        field-dependent ones, then the field-free ones (the order :meth:`combine` reads)."""
+        return self.field_context(graph) + self.field_free_context(graph)
+
+    def field_context(self, graph: AtomGraph) -> list[AtomStates]:
+        """The atom states that depend on the graph's field."""
         raise NotImplementedError
+
+    def field_free_context(self, graph: AtomGraph) -> list[AtomStates]:
+        """The atom states that do not depend on the field (none unless the head says so): a
+        prediction in another field on the same atoms may reuse their readouts."""
+        return []
 
     def combine(self, readouts: list[torch.Tensor]) -> torch.Tensor:
         """The head's value from each atom state's readout minus its empty-point readout, (P,)."""
@@ -172,7 +182,7 @@ class DensityModel(GhostPointModel):
 
     head = keys.DENSITY
 
-    def atom_context(self, graph: AtomGraph) -> list[AtomStates]:
+    def field_context(self, graph: AtomGraph) -> list[AtomStates]:
         return [self.representation.atom_states(graph)]
 
     def combine(self, readouts: list[torch.Tensor]) -> torch.Tensor:
@@ -192,10 +202,11 @@ class ResponseModel(GhostPointModel):
         with torch.no_grad():
             self.representation.features.field_coefficients.normal_(0.0, 0.1)
 
-    def atom_context(self, graph: AtomGraph) -> list[AtomStates]:
-        with_field = self.representation.atom_states(graph)
-        without_field = self.representation.atom_states(graph.with_field(torch.zeros_like(graph.field)))
-        return [with_field, without_field]
+    def field_context(self, graph: AtomGraph) -> list[AtomStates]:
+        return [self.representation.atom_states(graph)]
+
+    def field_free_context(self, graph: AtomGraph) -> list[AtomStates]:
+        return [self.representation.atom_states(graph.with_field(torch.zeros_like(graph.field)))]
 
     def combine(self, readouts: list[torch.Tensor]) -> torch.Tensor:
         with_field, without_field = readouts

@@ -134,52 +134,96 @@ def predict_member_grids(
     dtype: torch.dtype = torch.float32,
     device: str | torch.device = "cpu",
 ) -> list[np.ndarray]:
-    """Each committee member's values (e/Å³, shaped like ``grid``); a one-item list for a single model.
+    """Each committee member's values (e/Å³, shaped like ``grid``) in ``field`` (V/Å); a one-item
+    list for a single model. One field: :class:`GridPredictor` for several on the same atoms."""
+    return GridPredictor(model, grid, chunk_size, dtype, device).member_grids(field)
 
-    The members share one geometry, cutoff and angular order, so one pass over
-    the point–atom pairs gives every member's neighbour sums (each with its own
-    radial basis and orbital coefficients); only the Gram terms and readouts are
-    per member. Chunks hold about ``chunk_size`` points per member.
+
+class GridPredictor:
+    """Each committee member's values on one grid around one configuration, field after field.
+
+    The members share one geometry, cutoff and angular order, so one pass over the
+    point–atom pairs gives every member's neighbour sums (each with its own radial basis
+    and orbital coefficients); only the Gram terms and readouts are per member. Chunks
+    hold about ``chunk_size`` points per member. What does not depend on the field is
+    done once, with the first field, and reused: the atom images that reach the grid
+    and, for a response model (Δn = NN(ρ_ε) − NN(ρ_0)), the field-free atom states'
+    readouts NN(ρ_0) at every point — a second field on the same atoms (a
+    constant-potential solve) costs about half the first. The grid's atoms must not
+    change between calls.
     """
-    members = ghost_point_members(model, dtype)
-    numpy_dtype = _numpy_dtype(dtype)
-    first = members[0]
-    atoms = grid.atoms
-    nx, ny, nz = grid.shape
-    plane = ny * nz
-    planes_per_chunk = max(1, chunk_size // (plane * len(members)))
-    values = [np.zeros(grid.npoints, dtype=numpy_dtype) for _ in members]  # no atom within the cutoff: 0
-    cutoff = first.cutoff
-    angular = first.representation.features.angular
-    with torch.no_grad(), kernels_on_torch_threads():
-        graph = AtomGraph.from_atoms(atoms, first.species, cutoff, field, dtype)
-        states = [_MemberStates(member, graph, device) for member in members]
-        atom_index, _, image_positions = atom_images_near(
-            atoms, grid_corners(grid.origin, grid.voxel, grid.shape), cutoff
+
+    def __init__(
+        self,
+        model: FireannModel | CommitteeModel,
+        grid: DensityGrid,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        dtype: torch.dtype = torch.float32,
+        device: str | torch.device = "cpu",
+    ):
+        self.members = ghost_point_members(model, dtype)
+        self.grid, self.dtype, self.device = grid, dtype, device
+        first = self.members[0]
+        nx, ny, nz = grid.shape
+        self.planes_per_chunk = max(1, chunk_size // (ny * nz * len(self.members)))
+        self.atom_index, _, self.image_positions = atom_images_near(
+            grid.atoms, grid_corners(grid.origin, grid.voxel, grid.shape), first.cutoff
         )
-        coefficients = np.concatenate([member.coefficients for member in states])
-        field_sums = np.concatenate([member.field_sums for member in states])
-        state_groups = np.concatenate([np.full(len(member.coefficients), g) for g, member in enumerate(states)])
-        state_slices = np.cumsum([0] + [len(member.coefficients) for member in states])
-        radial_centers = np.stack([member.radial_centers for member in states])
-        radial_widths = np.stack([member.radial_widths for member in states])
-        table_step = RADIAL_TABLE_STEP if dtype == torch.float32 else 0.0
-        table = radial_tables(radial_centers, radial_widths, cutoff, table_step, numpy_dtype) if table_step else None
-        for i0 in range(0, nx, planes_per_chunk):
-            i1 = min(nx, i0 + planes_per_chunk)
-            sums, counts = grid_neighbour_sums(
-                image_positions, atom_index, states[0].species, coefficients, radial_centers, radial_widths, cutoff,
-                grid.origin, grid.voxel, grid.shape, (i0, i1), angular.exponents.numpy(),
-                angular.sqrt_weights.numpy(), field_sums, dtype=numpy_dtype,
-                table_step=table_step, state_groups=state_groups, table=table,
-            )
-            occupied = np.flatnonzero(counts)
-            if len(occupied) == 0:
-                continue
-            for g, member in enumerate(states):
-                member_sums = sums[state_slices[g] : state_slices[g + 1]]
-                values[g][i0 * plane + occupied] = member.values(member_sums, occupied, numpy_dtype)
-    return [member_values.reshape(grid.shape) for member_values in values]
+        # per member, per field-free atom state: its readout minus the empty point's, at every grid point
+        self._field_free_readouts: list[list[np.ndarray]] | None = None
+
+    def member_grids(self, field: Sequence[float] | np.ndarray | None = None) -> list[np.ndarray]:
+        """Each member's values (e/Å³, shaped like the grid) in ``field`` (V/Å)."""
+        grid, members, dtype = self.grid, self.members, self.dtype
+        numpy_dtype = _numpy_dtype(dtype)
+        first = members[0]
+        nx, ny, nz = grid.shape
+        plane = ny * nz
+        reuse = self._field_free_readouts is not None
+        values = [np.zeros(grid.npoints, dtype=numpy_dtype) for _ in members]  # no atom within the cutoff: 0
+        cutoff = first.cutoff
+        angular = first.representation.features.angular
+        with torch.no_grad(), kernels_on_torch_threads():
+            graph = AtomGraph.from_atoms(grid.atoms, first.species, cutoff, field, dtype)
+            states = [
+                _MemberStates(member, member.field_context(graph), [] if reuse else member.field_free_context(graph),
+                              self.device)
+                for member in members
+            ]
+            if not reuse:
+                self._field_free_readouts = [
+                    [np.zeros(grid.npoints, dtype=numpy_dtype) for _ in range(member.n_field_free)] for member in states
+                ]
+            coefficients = np.concatenate([member.coefficients for member in states])
+            field_sums = np.concatenate([member.field_sums for member in states])
+            state_groups = np.concatenate([np.full(len(member.coefficients), g) for g, member in enumerate(states)])
+            state_slices = np.cumsum([0] + [len(member.coefficients) for member in states])
+            radial_centers = np.stack([member.radial_centers for member in states])
+            radial_widths = np.stack([member.radial_widths for member in states])
+            table_step = RADIAL_TABLE_STEP if dtype == torch.float32 else 0.0
+            table = radial_tables(radial_centers, radial_widths, cutoff, table_step, numpy_dtype) if table_step else None
+            for i0 in range(0, nx, self.planes_per_chunk):
+                i1 = min(nx, i0 + self.planes_per_chunk)
+                sums, counts = grid_neighbour_sums(
+                    self.image_positions, self.atom_index, states[0].species, coefficients, radial_centers,
+                    radial_widths, cutoff, grid.origin, grid.voxel, grid.shape, (i0, i1), angular.exponents.numpy(),
+                    angular.sqrt_weights.numpy(), field_sums, dtype=numpy_dtype,
+                    table_step=table_step, state_groups=state_groups, table=table,
+                )
+                occupied = np.flatnonzero(counts)
+                if len(occupied) == 0:
+                    continue
+                points = i0 * plane + occupied
+                for g, member in enumerate(states):
+                    readouts = member.readouts(sums[state_slices[g] : state_slices[g + 1]], occupied, numpy_dtype)
+                    kept = self._field_free_readouts[g]
+                    if reuse:
+                        readouts += [torch.from_numpy(readout[points]) for readout in kept]
+                    else:
+                        for readout, new in zip(kept, readouts[member.n_field :]):
+                            readout[points] = new.numpy()
+                    values[g][points] = member.model.combine(readouts).numpy()
+        return [member_values.reshape(grid.shape) for member_values in values]
 
 
 @contextmanager
@@ -202,13 +246,17 @@ def kernels_on_torch_threads() -> Iterator[None]:
 
 
 class _MemberStates:
-    """One model's atom states on a geometry, ready for the grid kernels and its fused readout."""
+    """One model's atom states on a geometry (field-dependent, then field-free), ready for the grid
+    kernels and its fused readout."""
 
-    def __init__(self, model: GhostPointModel, graph: AtomGraph, device: str | torch.device):
+    def __init__(self, model: GhostPointModel, field_states: list, field_free_states: list,
+                 device: str | torch.device):
         self.model = model
+        self.n_field = len(field_states)
+        self.n_field_free = len(field_free_states)
+        context = [*field_states, *field_free_states]
         features = model.representation.features
         stage = model.representation.final_stage
-        context = model.atom_context(graph)
         self.species = context[0].species.numpy()
         self.coefficients = np.stack([states.coefficients.double().numpy() for states in context])
         self.field_sums = np.stack(
@@ -219,15 +267,14 @@ class _MemberStates:
         self.empty_readouts = [float(value[0]) for value in model.empty_readouts(context, 1)]
         self.readout = FusedGhostReadout(model, device)
 
-    def values(self, sums: np.ndarray, occupied: np.ndarray, dtype: type) -> np.ndarray:
-        """The model's values at the ``occupied`` points from its states' neighbour sums (S, P, A, K)."""
+    def readouts(self, sums: np.ndarray, occupied: np.ndarray, dtype: type) -> list[torch.Tensor]:
+        """Each state's readout minus the empty point's at the ``occupied`` points, from its neighbour sums (S, P, A, K)."""
         max_l = self.model.representation.features.max_l
-        readouts = [
+        return [
             self.readout.readout_from_gram(torch.from_numpy(gram_terms(state_sums, occupied, max_l, dtype=dtype))).cpu()
             - empty
             for state_sums, empty in zip(sums, self.empty_readouts)
         ]
-        return self.model.combine(readouts).numpy()
 
 
 class FusedGhostReadout:

@@ -10,6 +10,6 @@ neither of those imports this package.
   frames of an MD run.
 """
 
-from .slab_response import PredictedSlabResponse, mean_induced_profile, predict_slab_response
+from .slab_response import PredictedSlabResponse, mean_induced_profile, predict_slab_response, slab_response_of_members
 
-__all__ = ["PredictedSlabResponse", "mean_induced_profile", "predict_slab_response"]
+__all__ = ["PredictedSlabResponse", "mean_induced_profile", "predict_slab_response", "slab_response_of_members"]

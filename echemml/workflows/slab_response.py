@@ -78,11 +78,24 @@ def predict_slab_response(
     A committee's members share one neighbour pass (:func:`predict_member_grids`);
     memory holds one grid per member.
     """
+    return slab_response_of_members(model, grid, predict_member_grids(model, grid, field=field), axis, middle,
+                                    neutralize)
+
+
+def slab_response_of_members(
+    model: FireannModel | CommitteeModel,
+    grid: DensityGrid,
+    member_grids: Sequence[np.ndarray],
+    axis: int = 2,
+    middle: float | None = None,
+    neutralize: bool = True,
+) -> PredictedSlabResponse:
+    """:func:`predict_slab_response` from the members' Δn already predicted on ``grid`` (e/Å³, one
+    array per member, as :class:`~echemml.model.GridPredictor` gives them)."""
     def numbers_of(predicted: DensityGrid) -> tuple[DensityGrid, SlabResponse]:
         response = neutralize_response(predicted)[0] if neutralize else predicted
         return response, slab_response(response, axis=axis, middle=middle)
 
-    member_grids = predict_member_grids(model, grid, field=field)
     mean = mean_grid(model, grid, member_grids)
     member_numbers = ([numbers_of(grid.with_values(values))[1] for values in member_grids]
                       if len(member_grids) > 1 else [])
@@ -107,4 +120,4 @@ def mean_induced_profile(
                              [numbers.middle for numbers in profiles])
 
 
-__all__ = ["PredictedSlabResponse", "mean_induced_profile", "predict_slab_response"]
+__all__ = ["PredictedSlabResponse", "mean_induced_profile", "predict_slab_response", "slab_response_of_members"]

@@ -114,8 +114,9 @@ def test_a_nearby_frame_at_the_same_drop_costs_one_prediction(slab, monkeypatch)
     slab.calc.set(field=(0.0, 0.0, 0.0), potential_drop=-9.0)
     slab.calc.get_property("field", slab)
     calls = []
-    predict = echemml.workflows.predict_slab_response
-    monkeypatch.setattr(echemml.workflows, "predict_slab_response", lambda *a, **k: calls.append(1) or predict(*a, **k))
+    numbers = echemml.workflows.slab_response_of_members
+    monkeypatch.setattr(echemml.workflows, "slab_response_of_members",
+                        lambda *a, **k: calls.append(1) or numbers(*a, **k))
     moved = slab.copy()
     moved.positions[:, 2] += 0.01  # the whole slab shifted: the same drop at the same field
     moved.calc = slab.calc

@@ -14,7 +14,7 @@ from echemml.cli import main
 from echemml.errors import EchemmlError, InputFileError
 from echemml.grid import DensityGrid
 from echemml.model import (
-    AtomGraph, CommitteeModel, GhostPoints, build_model, load_model, model_batch, model_summary, predict_energy,
+    AtomGraph, CommitteeModel, GhostPoints, GridPredictor, build_model, load_model, model_batch, model_summary, predict_energy,
     predict_grid, predict_member_grids, predict_points, save_model,
 )
 from echemml.neighbors import point_atom_pairs
@@ -56,6 +56,20 @@ def test_shared_neighbour_pass_gives_each_members_own_grid(dtype):
     for member, values in zip(trio, shared):
         alone = predict_grid(member, grid, field=FIELD, dtype=dtype).values
         np.testing.assert_allclose(values, alone, rtol=1e-5 if dtype == torch.float32 else 1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("head", ["response", "density"])
+def test_a_grid_predictor_gives_a_second_field_what_a_fresh_prediction_gives(head):
+    # a response model's field-free half NN(ρ_0) is reused for the second field; a density model reuses nothing
+    grid = DensityGrid(gold_slab(), np.zeros((8, 8, 30)))
+    committee = CommitteeModel(members(head, seeds=(1, 2)))
+    predictor = GridPredictor(committee, grid, chunk_size=500)
+    for field in (FIELD, 2.5 * np.asarray(FIELD), -np.asarray(FIELD)):
+        again = predictor.member_grids(field)
+        fresh = predict_member_grids(committee, grid, field=field, chunk_size=500)
+        for kept, new in zip(again, fresh):
+            np.testing.assert_allclose(kept, new, rtol=1e-6, atol=1e-9)
+    assert not np.allclose(again[0], predictor.member_grids(FIELD)[0])  # the field really changed them
 
 
 def test_round_trip_keeps_every_member(tmp_path):
