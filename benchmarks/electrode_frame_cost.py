@@ -18,6 +18,9 @@ frame is a new configuration (the slab rattled by 0.05 Å), so nothing is cached
   wavefunction extrapolation counted).
 
     python benchmarks/electrode_frame_cost.py --output benchmarks/results/electrode_frame_cost.json
+
+``--only electrode_frame`` measures the frames again and keeps the other sections of
+``--output`` (``section_commands`` says which command measured each).
 """
 
 from __future__ import annotations
@@ -92,6 +95,60 @@ def timed_cp2k(atoms, threads: int) -> dict:
     return seconds
 
 
+def electrode_frames(slab, model, frames: int) -> dict:
+    """Fixed-field and constant-potential frame costs on grids of 0.3 and 0.2 Å."""
+    electrode = ("charge_transfer", "esp_drop")
+    result = {}
+    for spacing in (0.3, 0.2):
+        fixed = EChemCalculator(response_model=model, field=FIELD, spacing=spacing)
+        timed_frames(slab, fixed, electrode, 1, first_seed=10_000)  # warm-up (numba compiles once) on a frame never timed
+        fixed_seconds = timed_frames(slab, fixed, electrode, frames)
+        probe = slab.copy()
+        probe.calc = fixed
+        drop = float(fixed.get_property("esp_drop", probe))
+        held = EChemCalculator(response_model=model, potential_drop=drop, spacing=spacing)
+        held_seconds = timed_frames(slab, held, ("field", *electrode), frames)
+        result[f"{spacing} A"] = {
+            "fixed_field": summary(fixed_seconds),
+            "constant_potential": {**summary(held_seconds), "potential_drop_V": drop},
+            "constant_potential_over_fixed_field": statistics.median(held_seconds) / statistics.median(fixed_seconds),
+        }
+    return result
+
+
+def chgnet_forces(slab, frames: int) -> dict:
+    """CHGNet's forces on rattled copies of the slab (the first call, which loads it, not counted)."""
+    chgnet = chgnet_calculator()
+    seconds = []
+    for seed in range(frames + 1):
+        atoms = slab.copy()
+        atoms.rattle(0.05, seed=100 + seed)
+        start = time.perf_counter()
+        chgnet.get_forces(atoms)
+        seconds.append(time.perf_counter() - start)
+    return summary(seconds[1:])
+
+
+def whole_run(slab, md_steps: int, cp2k_threads: int) -> dict:
+    """``echemml md`` as a process against CP2K on one frame, both SCFs."""
+    with tempfile.TemporaryDirectory() as folder:
+        md_seconds, frames = timed_md(md_steps, Path(folder) / "run")
+    cp2k = timed_cp2k(slab, cp2k_threads)
+    per_frame = cp2k["zero_field_s"] + cp2k["field_s"]
+    return {
+        "md_steps": md_steps, "md_ps": md_steps * 2 / 1000.0, "recorded_frames": frames,
+        "echemml_md_s": md_seconds,
+        "cp2k_one_frame": {**cp2k, "threads": cp2k_threads},
+        "cp2k_every_recorded_frame_s": per_frame * frames,
+        "cp2k_aimd_every_step_s": cp2k["field_s"] * md_steps,
+        "speedup_over_labelling_the_frames": per_frame * frames / md_seconds,
+        "speedup_over_aimd": cp2k["field_s"] * md_steps / md_seconds,
+    }
+
+
+SECTIONS = ("electrode_frame", "chgnet_forces", "whole_run")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--response-model", default="au100-response")
@@ -99,58 +156,32 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--md-steps", type=int, default=500, help="steps of the timed MD run (2 fs each)")
     parser.add_argument("--cp2k-threads", type=int, default=2, help="OpenMP threads of the timed CP2K runs")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS),
+                        help="measure these sections only; the others are kept from --output (with the command "
+                             "that measured them, in section_commands)")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     slab = ase.io.read(SLAB)
-    model = load_model(args.response_model)
-    electrode = ("charge_transfer", "esp_drop")
+    command = "python benchmarks/electrode_frame_cost.py " + " ".join(sys.argv[1:])
+    kept = json.loads(args.output.read_text()) if args.output and args.output.exists() else {}
+    section_commands = kept.get("section_commands") or {name: kept["command"] for name in SECTIONS if name in kept}
     result: dict = {
-        "command": "python benchmarks/electrode_frame_cost.py " + " ".join(sys.argv[1:]),
+        "command": command,
         "machine": {"cpu": cpu_name(), "torch_threads": args.threads},
         "slab": f"{SLAB.relative_to(SLAB.parents[2])} (Au{len(slab)}, 2×2 Au(100), 5 layers)",
         "field_V_per_A": list(FIELD),
-        "electrode_frame": {},
+        **{name: kept[name] for name in SECTIONS if name in kept and name not in args.only},
     }
-    for spacing in (0.3, 0.2):
-        fixed = EChemCalculator(response_model=model, field=FIELD, spacing=spacing)
-        timed_frames(slab, fixed, electrode, 1, first_seed=10_000)  # warm-up (numba compiles once) on a frame never timed
-        fixed_seconds = timed_frames(slab, fixed, electrode, args.frames)
-        probe = slab.copy()
-        probe.calc = fixed
-        drop = float(fixed.get_property("esp_drop", probe))
-        held = EChemCalculator(response_model=model, potential_drop=drop, spacing=spacing)
-        held_seconds = timed_frames(slab, held, ("field", *electrode), args.frames)
-        result["electrode_frame"][f"{spacing} A"] = {
-            "fixed_field": summary(fixed_seconds),
-            "constant_potential": {**summary(held_seconds), "potential_drop_V": drop},
-            "constant_potential_over_fixed_field": statistics.median(held_seconds) / statistics.median(fixed_seconds),
-        }
-
-    chgnet = chgnet_calculator()
-    chgnet_seconds = []
-    for seed in range(args.frames + 1):
-        atoms = slab.copy()
-        atoms.rattle(0.05, seed=100 + seed)
-        start = time.perf_counter()
-        chgnet.get_forces(atoms)
-        chgnet_seconds.append(time.perf_counter() - start)
-    result["chgnet_forces"] = summary(chgnet_seconds[1:])
-
-    with tempfile.TemporaryDirectory() as folder:
-        md_seconds, frames = timed_md(args.md_steps, Path(folder) / "run")
-    cp2k = timed_cp2k(slab, args.cp2k_threads)
-    per_frame = cp2k["zero_field_s"] + cp2k["field_s"]
-    result["whole_run"] = {
-        "md_steps": args.md_steps, "md_ps": args.md_steps * 2 / 1000.0, "recorded_frames": frames,
-        "echemml_md_s": md_seconds,
-        "cp2k_one_frame": {**cp2k, "threads": args.cp2k_threads},
-        "cp2k_every_recorded_frame_s": per_frame * frames,
-        "cp2k_aimd_every_step_s": cp2k["field_s"] * args.md_steps,
-        "speedup_over_labelling_the_frames": per_frame * frames / md_seconds,
-        "speedup_over_aimd": cp2k["field_s"] * args.md_steps / md_seconds,
-    }
+    if "electrode_frame" in args.only:
+        result["electrode_frame"] = electrode_frames(slab, load_model(args.response_model), args.frames)
+    if "chgnet_forces" in args.only:
+        result["chgnet_forces"] = chgnet_forces(slab, args.frames)
+    if "whole_run" in args.only:
+        result["whole_run"] = whole_run(slab, args.md_steps, args.cp2k_threads)
+    result["section_commands"] = {name: command if name in args.only else section_commands.get(name)
+                                  for name in SECTIONS if name in result}
     text = json.dumps(result, indent=1)
     print(text)
     if args.output:

@@ -10,6 +10,6 @@ potential (an optional extra) for the atoms of a metal electrode.
 """
 
 from .echem import EChemCalculator
-from .universal import chgnet_calculator
+from .universal import UNIVERSAL_POTENTIALS, chgnet_calculator, universal_potential
 
-__all__ = ["EChemCalculator", "chgnet_calculator"]
+__all__ = ["UNIVERSAL_POTENTIALS", "EChemCalculator", "chgnet_calculator", "universal_potential"]

@@ -14,6 +14,21 @@ from ase.calculators.calculator import Calculator
 
 from echemml.errors import EchemmlError
 
+UNIVERSAL_POTENTIALS = ("chgnet", "emt")
+"""Potentials named instead of an echemml energy model: CHGNet (metal electrodes) and ASE's EMT (metals
+such as Au, for tests)."""
+
+
+def universal_potential(name: str) -> Calculator | None:
+    """The ASE calculator of a :data:`UNIVERSAL_POTENTIALS` name (any case); None for any other name."""
+    if name.lower() == "chgnet":
+        return chgnet_calculator()
+    if name.lower() == "emt":
+        from ase.calculators.emt import EMT
+
+        return EMT()
+    return None
+
 
 def chgnet_calculator(device: str = "cpu") -> Calculator:
     """CHGNet's pretrained universal potential (the weights in its wheel) as an ASE calculator on ``device``."""

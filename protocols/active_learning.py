@@ -1,7 +1,9 @@
 """Active learning along MD: explore, select, label with DFT, retrain, continue (DP-GEN's steps, FLARE's loop).
 
 :class:`ActiveLearning` runs Langevin MD (ASE, as ``echemml md`` does) on an echemml
-energy model through :class:`echemml.calculators.EChemCalculator`, in chunks of
+energy model — or on a universal potential (``models.energy: chgnet`` or ``emt``) while
+the density and response of a metal electrode are learnt — through
+:class:`echemml.calculators.EChemCalculator`, in chunks of
 ``selection.every`` steps. After each chunk it scores the frame — the LIFS novelty of
 its atoms against the training data's basis (:func:`~echemml.protocols.novelty.score_frame`,
 ``atoms_max``, dimensionless) or the energy committee's force deviation
@@ -164,6 +166,7 @@ class ActiveLearning:
         self.models = self._load_models()
         self.basis = self._basis()
         self.labeller = self._labeller()
+        self._potential = None
         self.atoms, self.dynamics = self._dynamics()
         self.started = time.perf_counter()
         self.elapsed_before = self.record.elapsed
@@ -219,7 +222,7 @@ class ActiveLearning:
         from echemml.model import load_model
 
         models = {head: load_model(getattr(self.settings.models, head)) for head in HEADS
-                  if getattr(self.settings.models, head)}
+                  if getattr(self.settings.models, head) and not (head == keys.ENERGY and self._universal)}
         _check_heads(models)
         if self.settings.selection.signal == "committee" and len(models[keys.ENERGY].members) < 2:
             raise EchemmlError(f"{self.settings.source}: selection.signal committee needs an energy committee "
@@ -289,9 +292,18 @@ class ActiveLearning:
         basis.save(path)
         return basis
 
-    def _calculator(self):
-        from echemml.calculators import EChemCalculator
+    @property
+    def _universal(self) -> bool:
+        return self.settings.universal_potential()
 
+    def _calculator(self):
+        """The MD's calculator: the current energy model's forces, or the universal potential's (made once)."""
+        from echemml.calculators import EChemCalculator, universal_potential
+
+        if self._universal:
+            if self._potential is None:
+                self._potential = universal_potential(self.settings.models.energy)
+            return EChemCalculator(potential=self._potential, field=tuple(self.field))
         return EChemCalculator(potential=self.models[keys.ENERGY], field=tuple(self.field))
 
     def score(self, atoms: ase.Atoms, step: int) -> dict:
@@ -304,8 +316,8 @@ class ActiveLearning:
             novelty = score_frame(self.novelty_model, atoms, self.basis, self.field,
                                   self.settings.selection.ghost_points, seed=step)
             scores.update(novelty=novelty.atoms_max, ghost_novelty=novelty.ghost_max)
-        energy = self.models[keys.ENERGY]
-        if len(energy.members) > 1:
+        energy = self.models.get(keys.ENERGY)
+        if energy is not None and len(energy.members) > 1:
             scores["deviation"] = committee_deviation(energy, atoms, self.field)
         return scores
 

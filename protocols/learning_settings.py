@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from echemml import keys
+from echemml.calculators.universal import UNIVERSAL_POTENTIALS
 from echemml.errors import EchemmlError, InputFileError
 from echemml.io.candidates import FORMAT_NAME as CANDIDATE_FORMAT
 from echemml.io.files import atomic_open
@@ -53,7 +54,9 @@ class ModelFiles:
     """The models (files or shipped names) of each head; the energy model drives the MD.
 
     Attributes:
-        energy: an echemml energy model or committee (e.g. ``h5o2-energy``).
+        energy: an echemml energy model or committee (e.g. ``h5o2-energy``), or a universal
+            potential that drives the MD untrained (``chgnet``, ``emt``: metal electrodes, whose
+            density and response are what is learnt).
         density: a density model n(r; ε), or None.
         response: a response model Δn(r; ε), or None.
     """
@@ -270,10 +273,15 @@ class LearningSettings:
         """The heads with data: those retrained."""
         return [head for head in HEADS if getattr(self.data, head)]
 
-    def novelty_head(self) -> str:
-        """The head whose features give the novelty: ``selection.model``, else density, response, energy."""
-        return self.selection.model or next(head for head in (keys.DENSITY, keys.RESPONSE, keys.ENERGY)
-                                            if getattr(self.models, head))
+    def universal_potential(self) -> bool:
+        """Whether ``models.energy`` names a universal potential (no echemml energy model, never retrained)."""
+        return self.models.energy.lower() in UNIVERSAL_POTENTIALS
+
+    def novelty_head(self) -> str | None:
+        """The head whose features give the novelty: ``selection.model``, else density, response, energy
+        (an echemml energy model); None when there is none."""
+        heads = (keys.DENSITY, keys.RESPONSE) + (() if self.universal_potential() else (keys.ENERGY,))
+        return self.selection.model or next((head for head in heads if getattr(self.models, head)), None)
 
     def trust_levels(self) -> TrustLevels:
         """The trust levels of ``selection``."""
@@ -293,7 +301,7 @@ class LearningSettings:
         elif not Path(self.structure.file).is_file():
             yield f"structure.file {self.structure.file}: no such file"
         if not self.models.energy:
-            yield "models.energy is missing (the energy model drives the MD)"
+            yield "models.energy is missing (an energy model, or chgnet or emt, drives the MD)"
         if md.temperature < 0 or md.timestep <= 0 or md.friction < 0:
             yield "md.temperature (K) and md.friction (1/fs) must be ≥ 0, md.timestep (fs) > 0"
         if md.steps < 1:
@@ -321,7 +329,10 @@ class LearningSettings:
             yield f"selection.model must be one of {', '.join(HEADS)}, got {s.model!r}"
         elif s.signal == "novelty" and self.models.energy:
             head = self.novelty_head()
-            if not getattr(self.models, head) or not getattr(self.data, head):
+            if head is None:
+                yield (f"selection.signal novelty: models.energy {self.models.energy} is no echemml model; "
+                       "give models.density or models.response with its data")
+            elif not getattr(self.models, head) or not getattr(self.data, head):
                 yield (f"selection.signal novelty scores against the {head} model's training data: "
                        f"give models.{head} and data.{head}")
 
@@ -341,6 +352,13 @@ class LearningSettings:
             yield "dft.workers, dft.random_points and dft.ts_points must be at least 1, dft.ts_sigma (Å³/e) > 0"
         if d.engine == "pyscf" and self.data.response:
             yield "data.response: PySCF labels give no response Δn; label slabs with dft.engine cp2k"
+        if self.universal_potential():
+            if self.data.energy:
+                yield f"data.energy: models.energy {self.models.energy} is a universal potential, not retrained"
+            if self.selection.signal == "committee":
+                yield f"selection.signal committee needs an echemml energy committee, not {self.models.energy}"
+            if self.test.frames:
+                yield f"test.frames measure an echemml energy model, not {self.models.energy}"
         if d.engine == "cp2k" and self.data.energy:
             yield "data.energy: CP2K labels here give no forces; retrain the energy head with dft.engine pyscf"
 

@@ -21,6 +21,7 @@ current folder), e.g. H5O2+ at 600 K in 0.5 V/Å:
       density: [runs/h5o2/density_samples.h5]      # sample sets
     md: {temperature: 600, timestep: 0.5, steps: 2000, field: [0, 0, 0.5], seed: 7, friction: 0.01}
     selection: {every: 20, signal: novelty, lo: 0.012, hi: 0.5, max_labels: 4}   # or signal: committee (eV/Å)
+    # or lo_quantile: 0.92 (lo rises to that quantile of the last lo_window: 50 frames' signal)
     dft:
       engine: pyscf                                # or cp2k (slabs: zero-field n and Δn in the field)
       pyscf: {spacing: 0.1, margin: 4.0}           # PySCFSettings keys
@@ -32,7 +33,12 @@ current folder), e.g. H5O2+ at 600 K in 0.5 V/Å:
       training: {energy: {energy_weight: 1000}, density: {loss: mae}}
       sampler: {density: {uniform_fraction: 0.5, lifs_threshold: 6.0e-4}}
     budget: {dft_calls: 40, wall_time: 36000, retrainings: 10}
-    test: {frames: [data/h5o2/md_heldout_450K.extxyz.gz]}   # and/or cubes: [...], field: [...]
+    test: {frames: [data/h5o2/md_heldout_450K.extxyz.gz]}   # and/or cubes: ["heldout/*.cube"], field: [...]
+
+A metal electrode: ``models: {energy: emt, density: au100-density, response: MEMBER.pt}``
+(``chgnet`` or ``emt`` drive the MD, untrained), ``dft: {engine: cp2k, cp2k: {...}}`` and
+the MD's field: CP2K labels each candidate in zero field and in that field, and the density
+and response heads retrain (tests/protocols/test_active_learning_cp2k.py runs it).
 """
 
 from __future__ import annotations

@@ -49,20 +49,6 @@ def _start(args: argparse.Namespace, trajectory: Path):
     return atoms, 0
 
 
-def _potential(name: str):
-    """``chgnet``: CHGNet's pretrained universal potential (metal electrodes); ``emt``: ASE's EMT (metals
-    such as Au, for tests); anything else: an echemml energy model (file or shipped name)."""
-    if name.lower() == "chgnet":
-        from ..calculators import chgnet_calculator
-
-        return chgnet_calculator()
-    if name.lower() == "emt":
-        from ase.calculators.emt import EMT
-
-        return EMT()
-    return name
-
-
 def run(args: argparse.Namespace) -> int:
     import numpy as np
     from ase import units
@@ -72,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..calculators import EChemCalculator
+    from ..calculators.universal import universal_potential
     from ..calculators.recorder import PropertyRecorder
 
     use_threads(args.threads)
@@ -86,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.potential_drop is not None and args.field is not None:
         raise EchemmlError("give --field or --potential-drop, not both")
-    calculator = EChemCalculator(potential=_potential(args.potential), density_model=args.density_model,
+    potential = universal_potential(args.potential) or args.potential
+    calculator = EChemCalculator(potential=potential, density_model=args.density_model,
                                  response_model=args.response_model, field=tuple(args.field or (0.0, 0.0, 0.0)),
                                  potential_drop=args.potential_drop, spacing=args.spacing)
     properties = [name.strip() for name in args.record.split(",") if name.strip()]

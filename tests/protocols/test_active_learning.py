@@ -222,6 +222,7 @@ def test_a_dask_local_cluster_gives_the_labels_of_the_local_pool(tmp_path, data)
     ({"selection": {"signal": "novelty", "sieve": 3}}, "selection.sieve"),
     ({"selection": {"lo": 0.5, "hi": 0.1}}, "lo 0.5, hi 0.1"),
     ({"selection": {"lo_quantile": 1.5}}, "selection.lo_quantile"),
+    ({"models": {"energy": "emt"}}, "emt is a universal potential, not retrained"),
     ({"md": {"steps": "many"}}, "md.steps"),
     ({"data": {"density": [str(DATA / "h5o2_labels.h5")]}}, "a candidate store"),
     ({"dft": {"engine": "vasp"}}, "dft.engine"),
