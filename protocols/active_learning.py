@@ -10,7 +10,7 @@ its atoms against the training data's basis (:func:`~echemml.protocols.novelty.s
 (:func:`~echemml.protocols.novelty.committee_deviation`, eV/Å) — and DP-GEN's trust
 levels sort it: trusted (continue), candidate (queued for DFT), failed (recorded as
 unphysical, not labelled). A full queue is labelled through an executor (a local
-process pool, or a dask.distributed cluster) by the embedded PySCF engine or CP2K
+process pool, or a dask.distributed cluster) by the embedded PySCF engine, CP2K or VASP
 (:mod:`echemml.protocols.labellers`). Once enough new labels arrived, the density and
 response labels are sampled (TS+LIFS with the current model) into the run's sample
 sets, every head with data is retrained warm-started (a committee member by member),
@@ -28,6 +28,7 @@ losing or duplicating a label:
                     are appended to the energy head's first extxyz (else al_frames.extxyz),
                     new samples to the head's first sample set (else al_samples.h5)
     data/labels.h5  the compact DFT labels of the new frames (a candidate store)
+    dft/NAME/       VASP's run folder of each SCF (dft.engine vasp)
     models/iter_NNN/HEAD.pt, novelty.h5   the models and novelty basis of each iteration
     train/iter_NNN/HEAD[_mK]/             the Trainer's folders (checkpoints: a killed
                                           retraining resumes)
@@ -53,8 +54,8 @@ import numpy as np
 from echemml import keys
 from echemml.errors import EchemmlError, InputFileError
 
-from .labellers import Cp2kLabeller, JobOutcome, PySCFLabeller, dft_executor
-from .learning_settings import HEADS, LearningSettings, load_settings, write_settings
+from .labellers import JobOutcome, PySCFLabeller, SlabLabeller, dft_executor
+from .learning_settings import HEADS, SLAB_ENGINES, LearningSettings, load_settings, write_settings
 from .learning_state import LearningRecord, MDState, QueuedFrame
 from .novelty import CANDIDATE, TrustLevels
 
@@ -262,9 +263,9 @@ class ActiveLearning:
 
         return {head: load_model(self.folder.root / path) for head, path in self.record.models.items()}
 
-    def _labeller(self) -> PySCFLabeller | Cp2kLabeller:
-        if self.settings.dft.engine == "cp2k":
-            return Cp2kLabeller(self.settings.dft, self.field, self.folder.labels)
+    def _labeller(self) -> PySCFLabeller | SlabLabeller:
+        if self.settings.dft.engine in SLAB_ENGINES:
+            return SlabLabeller(self.settings.dft, self.field, self.folder.labels, self.folder.root / "dft")
         return PySCFLabeller(self.settings.dft, self.field, self.folder.labels, self.folder.new_frames(self.settings))
 
     # ------------------------------------------------------------ models and novelty

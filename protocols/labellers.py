@@ -2,9 +2,9 @@
 
 :class:`PySCFLabeller` labels molecules with the embedded PySCF engine
 (:func:`echemml.dft.labelling.label_molecules`: energy in eV, forces in eV/Å, and the
-density's compact-label candidates); :class:`Cp2kLabeller` labels slabs with CP2K
-(:func:`echemml.dft.labelling.label_slabs`: the zero-field density and Δn in the MD's
-field, V/Å). Both take the ``dft`` section of the settings
+density's compact-label candidates); :class:`SlabLabeller` labels slabs with CP2K or
+VASP (:func:`echemml.dft.labelling.label_slabs`: the zero-field density and Δn in the
+MD's field, V/Å). Both take the ``dft`` section of the settings
 (:class:`~echemml.protocols.learning_settings.DFTSettings`), label only the frames not
 yet in their outputs, and yield a :class:`JobOutcome` (seconds, energy in eV, error)
 per frame as it finishes. :func:`dft_executor` opens where the jobs run: a local
@@ -21,6 +21,8 @@ from pathlib import Path
 
 import ase
 import numpy as np
+
+from echemml.errors import EchemmlError
 
 from .learning_settings import DFTSettings
 
@@ -72,34 +74,37 @@ class PySCFLabeller:
         return is_labelled(name, self.job, stored_names(self.store))
 
 
-class Cp2kLabeller:
-    """Labels slabs with CP2K: the zero-field density (``NAME_E0``) and Δn in the MD's field, as compact labels.
+class SlabLabeller:
+    """Labels slabs with CP2K or VASP (``dft.engine``): the zero-field density (``NAME_E0``) and Δn in
+    the MD's field, as compact labels.
 
-    Through :func:`echemml.dft.labelling.label_slabs`, one slab at a time so that a
-    failed run (:class:`echemml.dft.cp2k.Cp2kError`) is that frame's failure alone.
+    Through :func:`echemml.dft.labelling.label_slabs`, one slab at a time so that a failed
+    run (:class:`echemml.dft.cp2k.Cp2kError`, or VASP failing under custodian) is that frame's
+    failure alone. VASP's run folders go to ``work/NAME_E0/`` and so on.
     """
 
-    def __init__(self, settings: DFTSettings, field: np.ndarray, store: Path):
+    def __init__(self, settings: DFTSettings, field: np.ndarray, store: Path, work: Path):
         from echemml.dft.cp2k import Cp2kSettings
-        from echemml.dft.labelling import SlabLabelJob
+        from echemml.dft.labelling import SlabLabelJob, VaspSettings
 
         self.store = store
         self.workers = settings.workers
         fields_ = (tuple(float(x) for x in field),) if np.any(field) else ()
-        self.job = SlabLabelJob(settings=Cp2kSettings(**settings.cp2k), fields=fields_, keep_candidates=True,
+        recipe = (VaspSettings(**settings.vasp, work=work) if settings.engine == "vasp"
+                  else Cp2kSettings(**settings.cp2k))
+        self.job = SlabLabelJob(settings=recipe, fields=fields_, keep_candidates=True,
                                 random_points=settings.random_points, ts_points=settings.ts_points,
                                 ts_sigma=settings.ts_sigma)
 
     def label(self, frames: dict[str, ase.Atoms], executor: object | None) -> Iterator[JobOutcome]:
         """Label the frames not yet labelled, one after the other; yields each outcome."""
-        from echemml.dft.cp2k import Cp2kError
         from echemml.dft.labelling import label_slabs
 
         for name, atoms in frames.items():
             started = time.perf_counter()
             try:
                 finished = list(label_slabs({name: atoms}, self.job, self.store, executor=executor, workers=1))
-            except Cp2kError as exc:
+            except EchemmlError as exc:
                 yield JobOutcome(name, False, time.perf_counter() - started, error=" ".join(str(exc).split()))
                 continue
             if finished:
@@ -129,4 +134,4 @@ def dft_executor(settings: DFTSettings) -> Iterator[object | None]:
             yield client
 
 
-__all__ = ["Cp2kLabeller", "JobOutcome", "PySCFLabeller", "dft_executor"]
+__all__ = ["JobOutcome", "PySCFLabeller", "SlabLabeller", "dft_executor"]

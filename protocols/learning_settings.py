@@ -33,7 +33,8 @@ from .novelty import DEFAULT_THRESHOLD, TrustLevels
 
 HEADS = (keys.ENERGY, keys.DENSITY, keys.RESPONSE)
 SIGNALS = ("novelty", "committee")
-ENGINES = ("pyscf", "cp2k")
+SLAB_ENGINES = ("cp2k", "vasp")
+ENGINES = ("pyscf", *SLAB_ENGINES)
 
 
 @dataclass
@@ -139,10 +140,12 @@ class DFTSettings:
     """How frames are labelled.
 
     Attributes:
-        engine: "pyscf" (embedded, molecules: energy, forces, density) or "cp2k" (slabs: zero-field
-            density and Δn in the MD's field).
+        engine: "pyscf" (embedded, molecules: energy, forces, density), "cp2k" or "vasp" (slabs:
+            zero-field density and Δn in the MD's field).
         pyscf: :class:`echemml.dft.pyscf.PySCFSettings` keywords (basis, max_cycle, spacing, ...).
         cp2k: :class:`echemml.dft.cp2k.Cp2kSettings` keywords.
+        vasp: :class:`echemml.dft.labelling.VaspSettings` keywords (command, threads, incar,
+            potcar_spec); the runs go to the run folder's ``dft/``.
         random_points, ts_points: compact-label candidates kept per grid, random and TS order.
         ts_sigma: TS σ of the candidates, Å³/e.
         threads: PySCF threads per job (None: as the environment says).
@@ -154,6 +157,7 @@ class DFTSettings:
     engine: str = "pyscf"
     pyscf: dict = field(default_factory=dict)
     cp2k: dict = field(default_factory=dict)
+    vasp: dict = field(default_factory=dict)
     random_points: int = 300
     ts_points: int = 300
     ts_sigma: float = 30.0
@@ -338,13 +342,14 @@ class LearningSettings:
 
     def _dft_problems(self) -> Iterator[str]:
         from echemml.dft.cp2k import Cp2kSettings
+        from echemml.dft.labelling import VaspSettings
         from echemml.dft.pyscf import PySCFSettings
 
         d = self.dft
         if d.engine not in ENGINES:
             yield f"dft.engine must be one of {', '.join(ENGINES)}, got {d.engine!r}"
-        for name, recipe in (("pyscf", PySCFSettings), ("cp2k", Cp2kSettings)):
-            unknown = sorted(set(getattr(d, name)) - {f.name for f in fields(recipe)})
+        for name, recipe in (("pyscf", PySCFSettings), ("cp2k", Cp2kSettings), ("vasp", VaspSettings)):
+            unknown = sorted(set(getattr(d, name)) - {f.name for f in fields(recipe) if f.name != "work"})
             if unknown:
                 known = ", ".join(f.name for f in fields(recipe))
                 yield f"dft.{name}: unknown key(s) {', '.join(unknown)}; known: {known}"
@@ -359,8 +364,9 @@ class LearningSettings:
                 yield f"selection.signal committee needs an echemml energy committee, not {self.models.energy}"
             if self.test.frames:
                 yield f"test.frames measure an echemml energy model, not {self.models.energy}"
-        if d.engine == "cp2k" and self.data.energy:
-            yield "data.energy: CP2K labels here give no forces; retrain the energy head with dft.engine pyscf"
+        if d.engine in SLAB_ENGINES and self.data.energy:
+            yield (f"data.energy: {d.engine} labels here give no forces; retrain the energy head with "
+                   "dft.engine pyscf")
 
     def _retrain_problems(self) -> Iterator[str]:
         from echemml.sampling.driver import SamplerSettings

@@ -1,7 +1,7 @@
 """Labelling many structures with a DFT code, in parallel, resumably.
 
 :func:`label_molecules` runs the embedded PySCF engine on molecules and
-:func:`label_slabs` runs CP2K on slabs (zero field, then each field, keeping
+:func:`label_slabs` runs CP2K (or VASP, :class:`VaspSettings`) on slabs (zero field, then each field, keeping
 the density and the responses Δn = n_ε − n_0). Either runs its jobs here, in a
 pool of local processes, or on a dask.distributed cluster
 (:func:`echemml.parallel.map_unordered`), and keeps what its job asks for:
@@ -213,11 +213,31 @@ def label_molecules(
 
 
 @dataclass(frozen=True)
-class SlabLabelJob:
-    """How every slab of a CP2K batch is labelled (travels to the workers pickled).
+class VaspSettings:
+    """How VASP runs one SCF of a slab: inputs from pymatgen's MPStaticSet with VASP's dipole-layer
+    field (:func:`echemml.dft.vasp.write_vasp_inputs`), run under custodian (:func:`~echemml.dft.vasp.run_vasp`).
 
     Attributes:
-        settings: the CP2K recipe (PERIODIC XY + MT Poisson; threads per run).
+        command: VASP's command line (e.g. ``"srun vasp_std"``).
+        threads: OpenMP threads per run.
+        incar: INCAR settings over MPStaticSet's (ENCUT in eV, ISMEAR, KPOINT-free keys, ...).
+        potcar_spec: write POTCAR.spec instead of POTCAR (where no POTCAR library is set up).
+        work: the folder that holds each SCF's run folder, ``work/NAME/``.
+    """
+
+    command: str = "vasp_std"
+    threads: int = 1
+    incar: dict = dataclasses.field(default_factory=dict)
+    potcar_spec: bool = False
+    work: Path | None = None
+
+
+@dataclass(frozen=True)
+class SlabLabelJob:
+    """How every slab of a CP2K (or VASP) batch is labelled (travels to the workers pickled).
+
+    Attributes:
+        settings: the CP2K recipe (PERIODIC XY + MT Poisson; threads per run), or VASP's.
         fields: the fields in V/Å, each labelled after the zero-field run.
         out: folder for NAME.cube + NAME.json of every SCF, or None.
         keep_candidates: return compact labels (density at zero field, Δn in each field).
@@ -226,7 +246,7 @@ class SlabLabelJob:
         seed: seed of the candidate draws.
     """
 
-    settings: Cp2kSettings = dataclasses.field(default_factory=Cp2kSettings)
+    settings: Cp2kSettings | VaspSettings = dataclasses.field(default_factory=Cp2kSettings)
     fields: tuple[tuple[float, float, float], ...] = ()
     out: Path | None = None
     keep_candidates: bool = False
@@ -260,7 +280,7 @@ def slab_is_labelled(stem: str, job: SlabLabelJob, stored: set[str] | None) -> b
 
 
 def label_slab(named: tuple[str, ase.Atoms], job: SlabLabelJob) -> list[Candidates]:
-    """Run CP2K on one (name, slab) pair in zero field and each field; a cube already in ``out`` is reused.
+    """Run CP2K (or VASP) on one (name, slab) pair in zero field and each field; a cube already in ``out`` is reused.
 
     Returns the candidates (zero-field density, then Δn per field) when the job keeps them.
     """
@@ -274,11 +294,10 @@ def label_slab(named: tuple[str, ase.Atoms], job: SlabLabelJob) -> list[Candidat
         if cube is not None and cube.exists():
             grid = read_density(cube)
         else:
-            result = run_cp2k(atoms, field=field, settings=job.settings)
-            grid = result.grid
+            grid, summary = _slab_scf(atoms, field, job.settings, name)
             if cube is not None:
                 with atomic_open(out / f"{name}.json") as handle:
-                    json.dump({"name": name, **result.summary()}, handle, indent=1)
+                    json.dump({"name": name, **summary}, handle, indent=1)
                 write_density(grid, cube)
         if field is None:
             zero = grid
@@ -287,10 +306,29 @@ def label_slab(named: tuple[str, ase.Atoms], job: SlabLabelJob) -> list[Candidat
             candidates.append(candidates_from_grid(
                 name, values, n_random=job.random_points, n_ts=job.ts_points, ts_sigma=job.ts_sigma,
                 seed=job.seed, field=field, target="density" if field is None else "response",
-                attrs={"code": "cp2k", "structure": stem, "electrons_on_grid": values.integral(),
+                attrs={"code": _code(job.settings), "structure": stem, "electrons_on_grid": values.integral(),
                        **valence_attrs(values)},
             ))
     return candidates
+
+
+def _code(settings: Cp2kSettings | VaspSettings) -> str:
+    return "vasp" if isinstance(settings, VaspSettings) else "cp2k"
+
+
+def _slab_scf(atoms: ase.Atoms, field: np.ndarray | None, settings: Cp2kSettings | VaspSettings,
+              name: str) -> tuple[DensityGrid, dict]:
+    """One SCF of a slab in ``field`` (V/Å): its density (e/Å³) and a summary; VASP runs in ``work/name``."""
+    if isinstance(settings, VaspSettings):
+        from .vasp import run_vasp, write_vasp_inputs
+
+        if settings.work is None:
+            raise ValueError("VaspSettings.work: give the folder of the VASP runs")
+        folder = write_vasp_inputs(atoms, Path(settings.work) / name, field, dict(settings.incar),
+                                   settings.potcar_spec)
+        return run_vasp(folder, settings.command, settings.threads), {"code": "vasp", "folder": str(folder)}
+    result = run_cp2k(atoms, field=field, settings=settings)
+    return result.grid, result.summary()
 
 
 def label_slabs(
