@@ -55,11 +55,10 @@ from echemml import keys
 from echemml.errors import EchemmlError, InputFileError
 
 from .labellers import JobOutcome, PySCFLabeller, SlabLabeller, dft_executor
-from .learning_settings import HEADS, SLAB_ENGINES, LearningSettings, load_settings, write_settings
+from .learning_settings import COMMITTEE_HEADS, HEADS, SIGNAL_KEYS, SLAB_ENGINES, LearningSettings, load_settings, write_settings
 from .learning_state import LearningRecord, MDState, QueuedFrame
 from .novelty import CANDIDATE, TrustLevels
 
-SIGNAL_KEYS = {"novelty": "novelty", "committee": "deviation"}  # signal → the trigger's score key
 RECORD_NAME = "record.json"
 SETTINGS_NAME = "settings.yaml"
 RESUMABLE_CHANGES = ("budget", "md.steps")  # what --resume may change in the settings
@@ -225,9 +224,11 @@ class ActiveLearning:
         models = {head: load_model(getattr(self.settings.models, head)) for head in HEADS
                   if getattr(self.settings.models, head) and not (head == keys.ENERGY and self._universal)}
         _check_heads(models)
-        if self.settings.selection.signal == "committee" and len(models[keys.ENERGY].members) < 2:
-            raise EchemmlError(f"{self.settings.source}: selection.signal committee needs an energy committee "
-                               "(models.energy of at least 2 members)")
+        signal = self.settings.selection.signal
+        head = COMMITTEE_HEADS.get(signal)
+        if head is not None and (head not in models or len(models[head].members) < 2):
+            raise EchemmlError(f"{self.settings.source}: selection.signal {signal} needs a {head} committee "
+                               f"(models.{head} of at least 2 members)")
         return models
 
     def _initial_md_state(self) -> MDState:
@@ -309,17 +310,23 @@ class ActiveLearning:
 
     def score(self, atoms: ase.Atoms, step: int) -> dict:
         """The frame's scores: ``novelty`` (largest atom residual) and ``ghost_novelty`` when a basis exists,
-        ``deviation`` (eV/Å) for an energy committee."""
-        from .novelty import committee_deviation, score_frame
+        ``deviation`` (eV/Å) for an energy committee, ``density_deviation`` and ``response_deviation``
+        (%, NMAE scale, at the frame's ghost points) for density and response committees."""
+        from .novelty import committee_deviation, points_near_atoms, score_frame
 
         scores = {}
+        ghost_points = self.settings.selection.ghost_points
         if self.basis is not None:
-            novelty = score_frame(self.novelty_model, atoms, self.basis, self.field,
-                                  self.settings.selection.ghost_points, seed=step)
+            novelty = score_frame(self.novelty_model, atoms, self.basis, self.field, ghost_points, seed=step)
             scores.update(novelty=novelty.atoms_max, ghost_novelty=novelty.ghost_max)
-        energy = self.models.get(keys.ENERGY)
-        if energy is not None and len(energy.members) > 1:
-            scores["deviation"] = committee_deviation(energy, atoms, self.field)
+        for head, key in ((keys.ENERGY, "deviation"), (keys.DENSITY, "density_deviation"),
+                          (keys.RESPONSE, "response_deviation")):
+            model = self.models.get(head)
+            if model is None or len(model.members) < 2:
+                continue
+            points = None if head == keys.ENERGY else points_near_atoms(atoms, model.cutoff, max(ghost_points, 1),
+                                                                          seed=step)
+            scores[key] = committee_deviation(model, atoms, self.field, points)
         return scores
 
     # ------------------------------------------------------------ the loop

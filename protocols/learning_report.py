@@ -18,12 +18,15 @@ import numpy as np
 
 from echemml.io.files import atomic_open
 
+from .learning_settings import SIGNAL_KEYS
 from .learning_state import LearningRecord
 from .novelty import CANDIDATE, FAILED, TRUSTED
 
 REPORT_JSON = "report.json"
 REPORT_PNG = "report.png"
-SIGNAL_LABELS = {"novelty": "LIFS novelty (atoms, max)", "deviation": "committee force deviation (eV/Å)"}
+SIGNAL_LABELS = {"novelty": "LIFS novelty (atoms, max)", "deviation": "committee force deviation (eV/Å)",
+                 "density_deviation": "density committee spread (%)",
+                 "response_deviation": "response committee spread (%)"}
 TEST_LABELS = {"forces_rmse_meV_per_A": "force RMSE (meV/Å)", "energy_mae_meV_per_atom": "energy MAE (meV/atom)",
                "density_nmae_percent": "density NMAE (%)"}
 
@@ -89,7 +92,7 @@ def report_figure(record: LearningRecord, settings, path: str | os.PathLike) -> 
     panels = len(signals) + 1 + len(tests)
     figure = Figure(figsize=(7.0, 2.3 * panels))
     axes = np.atleast_1d(figure.subplots(panels, 1))
-    selected = {"novelty": "novelty", "committee": "deviation"}[settings.selection.signal]
+    selected = SIGNAL_KEYS[settings.selection.signal]
     for axis, key in zip(axes, signals):
         _signal_panel(axis, record, key, settings if key == selected else None)
     _dft_panel(axes[len(signals)], record)

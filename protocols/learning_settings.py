@@ -32,7 +32,10 @@ from echemml.training.config import _check_keys
 from .novelty import DEFAULT_THRESHOLD, TrustLevels
 
 HEADS = (keys.ENERGY, keys.DENSITY, keys.RESPONSE)
-SIGNALS = ("novelty", "committee")
+SIGNALS = ("novelty", "committee", "density_committee", "response_committee")
+COMMITTEE_HEADS = {"committee": keys.ENERGY, "density_committee": keys.DENSITY, "response_committee": keys.RESPONSE}
+SIGNAL_KEYS = {"novelty": "novelty", "committee": "deviation",  # signal → the trigger's score key
+               "density_committee": "density_deviation", "response_committee": "response_deviation"}
 SLAB_ENGINES = ("cp2k", "vasp")
 ENGINES = ("pyscf", *SLAB_ENGINES)
 
@@ -108,8 +111,10 @@ class SelectionSettings:
 
     Attributes:
         every: MD steps between scored frames.
-        signal: "novelty" (largest atom LIFS residual, dimensionless) or "committee" (the energy
-            committee's largest force deviation, eV/Å).
+        signal: "novelty" (largest atom LIFS residual, dimensionless), "committee" (the energy
+            committee's largest force deviation, eV/Å), or "density_committee" / "response_committee"
+            (the density or response committee's spread at the frame's ghost points, % on the NMAE
+            scale: Σ|σ| / Σ|mean|).
         lo, hi: trust levels: below lo trusted, from lo to below hi labelled, from hi up unphysical.
         lo_quantile: when set (e.g. 0.9), lo follows the run: a frame's lower level is the larger of
             ``lo`` and this quantile of the signal over the ``lo_window`` frames scored before it, so

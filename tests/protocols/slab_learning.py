@@ -28,8 +28,9 @@ def sampled(names: str, out: Path) -> Path:
     return out
 
 
-def write_slab_settings(folder: Path, dft: dict) -> Path:
-    """learn.yaml in ``folder`` (with the slab, a response member and the sample sets beside it), ``dft`` its section."""
+def write_slab_settings(folder: Path, dft: dict, **sections) -> Path:
+    """learn.yaml in ``folder`` (with the slab, a response member and the sample sets beside it), ``dft`` its
+    section; ``sections`` update the others (e.g. ``selection={"signal": "response_committee"}``)."""
     slab = fcc100("Au", size=(1, 1, 2), a=4.08, vacuum=8.0)
     slab.pbc = (True, True, False)
     ase.io.write(folder / "slab.extxyz", slab, format="extxyz")
@@ -47,6 +48,8 @@ def write_slab_settings(folder: Path, dft: dict) -> Path:
         "retrain": {"after": 1, "epochs": 1, "lr": 1e-5},
         "budget": {"dft_calls": 1},
     }
+    for name, keys in sections.items():
+        settings[name] = {**settings[name], **keys}
     path = folder / "learn.yaml"
     path.write_text(yaml.safe_dump(settings))
     return path
