@@ -55,16 +55,14 @@ from echemml.grid import DensityGrid, uniform_grid
 from echemml.io.files import atomic_open
 from echemml.io.samples import SampledConfiguration
 from echemml.model import CommitteeModel, FireannModel, predict_energy, predict_points
-from echemml.model.inputs import AtomGraph
-from echemml.neighbors import point_atom_pairs
 from echemml.sampling import lifs_select
+from echemml.sampling.features import FEATURE_CHUNK, StructureFeatures
 
 FORMAT_NAME = "echemml-novelty"
 FORMAT_VERSION = 1
 UNITS = {"threshold": "", "ghost": "", "atoms": ""}  # residuals and orthonormal rows are dimensionless
 DEFAULT_THRESHOLD = 0.01
 DEFAULT_GHOST_POINTS = 500
-FEATURE_CHUNK = 4096  # points per feature evaluation: the contraction holds (points × 10 × M) floats
 TRUSTED, CANDIDATE, FAILED = "trusted", "candidate", "failed"
 
 Model = FireannModel | CommitteeModel
@@ -107,49 +105,6 @@ def feature_fingerprint(model: Model) -> str:
         digest.update(name.encode())
         digest.update(tensor.detach().to(torch.float32).cpu().numpy().tobytes())
     return digest.hexdigest()
-
-
-class FrameFeatures:
-    """The feature vectors of one structure in one field: its atoms', and any points' in chunks.
-
-    The message passing runs once (in float64); ghost points then cost one feature
-    evaluation each, ``FEATURE_CHUNK`` at a time so memory stays bounded.
-    """
-
-    def __init__(self, model: Model, atoms: ase.Atoms, field: Sequence[float] | np.ndarray | None = None):
-        self.atoms = atoms
-        self.model = feature_model(model).in_dtype(torch.float64)
-        graph = AtomGraph.from_atoms(atoms, self.model.species, self.model.cutoff, field, torch.float64)
-        with torch.no_grad():
-            self.states = self.model.representation.atom_states(graph)
-
-    def atom_features(self) -> np.ndarray:
-        """Final-stage features of every atom, (N, M)."""
-        return self.states.features.numpy()
-
-    def point_features(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Indices of the points (n, 3) Å with an atom within the cutoff, and their features (n_in, M)."""
-        points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
-        occupied_parts, feature_parts = [], []
-        representation = self.model.representation
-        for start in range(0, len(points), FEATURE_CHUNK):
-            pairs = point_atom_pairs(points[start : start + FEATURE_CHUNK], self.atoms, self.model.cutoff)
-            occupied, index = np.unique(pairs.points, return_inverse=True)
-            if len(occupied) == 0:
-                continue
-            with torch.no_grad():
-                features = representation.ghost_features(
-                    self.states,
-                    torch.as_tensor(pairs.vectors, dtype=torch.float64),
-                    torch.as_tensor(index.reshape(-1)),
-                    torch.as_tensor(pairs.atoms),
-                    len(occupied),
-                )
-            occupied_parts.append(start + occupied)
-            feature_parts.append(features.numpy())
-        if not occupied_parts:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, self.model.config.n_features))
-        return np.concatenate(occupied_parts), np.concatenate(feature_parts)
 
 
 def points_near_atoms(atoms: ase.Atoms, cutoff: float, n_points: int, seed: int | np.random.Generator = 0) -> np.ndarray:
@@ -303,8 +258,8 @@ def build_basis(
     n_atoms_seen: dict[str, int] = {}
     n_configurations = n_ghost_seen = 0
     for config in configurations:
-        features = FrameFeatures(model, config.atoms, config.field)
-        _, point_features = features.point_features(config.points)
+        features = StructureFeatures(feature_model(model), config.atoms, config.field)
+        _, point_features = features.occupied_point_features(config.points)
         ghost = lifs_select(point_features, threshold, seed=rng, basis=ghost).basis
         n_ghost_seen += len(point_features)
         symbols = np.array(config.atoms.get_chemical_symbols())
@@ -393,7 +348,7 @@ def score_frame(
     ``seed``) against the ghost basis.
     """
     basis.check_model(model)
-    features = FrameFeatures(model, atoms, field)
+    features = StructureFeatures(feature_model(model), atoms, field)
     symbols = atoms.get_chemical_symbols()
     atom_features = features.atom_features()
     atom_residuals = np.zeros(len(atoms))
@@ -402,7 +357,7 @@ def score_frame(
         atom_residuals[mine] = residuals(basis.atom_rows(symbol), atom_features[mine])
     points = points_near_atoms(atoms, model.cutoff, n_points, seed)
     ghost_residuals = np.zeros(len(points))
-    occupied, point_features = features.point_features(points)
+    occupied, point_features = features.occupied_point_features(points)
     ghost_residuals[occupied] = residuals(basis.ghost, point_features)
     return FrameNovelty(symbols, atom_residuals, points, ghost_residuals)
 
@@ -423,10 +378,10 @@ def novelty_grid(
     """
     basis.check_model(model)
     grid = uniform_grid(atoms, spacing, margin, dtype=np.float32)
-    features = FrameFeatures(model, atoms, field)
+    features = StructureFeatures(feature_model(model), atoms, field)
     values = grid.values.reshape(-1)
     for chunk, points in grid.iter_points(chunk_size=FEATURE_CHUNK * 16):
-        occupied, point_features = features.point_features(points)
+        occupied, point_features = features.occupied_point_features(points)
         values[chunk.start + occupied] = residuals(basis.ghost, point_features)
     grid.metadata.update({"quantity": "LIFS novelty residual", "unit": "", "model": basis.model})
     return grid
@@ -500,6 +455,6 @@ class TrustLevels:
 
 __all__ = [
     "CANDIDATE", "DEFAULT_GHOST_POINTS", "DEFAULT_THRESHOLD", "FAILED", "FORMAT_NAME", "FORMAT_VERSION", "TRUSTED",
-    "FrameFeatures", "FrameNovelty", "NoveltyBasis", "TrustLevels", "build_basis", "committee_deviation",
+    "FrameNovelty", "NoveltyBasis", "TrustLevels", "build_basis", "committee_deviation",
     "feature_fingerprint", "feature_model", "novelty_grid", "points_near_atoms", "residuals", "score_frame",
 ]
