@@ -61,7 +61,8 @@ from .novelty import CANDIDATE, TrustLevels
 
 RECORD_NAME = "record.json"
 SETTINGS_NAME = "settings.yaml"
-RESUMABLE_CHANGES = ("budget", "md.steps")  # what --resume may change in the settings
+# what --resume may change in the settings: budgets, the MD's length, and where the DFT jobs run
+RESUMABLE_CHANGES = ("budget", "md.steps", "dft.workers", "dft.dask", "dft.dask_processes")
 NEW_FRAMES_NAME = "al_frames.extxyz"
 NEW_SAMPLES_NAME = "al_samples.h5"
 VALIDATION_FACTS = ("best_val_loss", "best_val_rmse", "epochs", "configurations")  # of each retrained member
@@ -145,7 +146,8 @@ class ActiveLearning:
     Args:
         settings: the run's settings (:func:`load_settings`).
         out: the run folder. A fresh run refuses a folder that is not empty.
-        resume: continue the run in ``out`` (its settings may differ only in ``budget`` and ``md.steps``).
+        resume: continue the run in ``out`` (its settings may differ only in ``budget``, ``md.steps`` and
+            where DFT runs: ``dft.workers``, ``dft.dask``, ``dft.dask_processes``).
         progress_bar: show a tqdm bar over the MD steps.
         echo: where summary lines go (default: tqdm.write to standard output).
     """
@@ -188,7 +190,8 @@ class ActiveLearning:
                    if not any(key == allowed or key.startswith(allowed + ".") for allowed in RESUMABLE_CHANGES)]
         if changed:
             raise EchemmlError(f"{self.settings.source}: differs from the run's {self.folder.settings} in "
-                               f"{', '.join(changed)}; only budget and md.steps may change on --resume")
+                               f"{', '.join(changed)}; only budget, md.steps and where DFT runs (dft.workers, "
+                               "dft.dask) may change on --resume")
 
     def _open_record(self) -> LearningRecord:
         """The run's record; a fresh run (or one killed while being set up) copies its data and models first.

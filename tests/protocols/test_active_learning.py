@@ -236,7 +236,7 @@ def test_bad_settings_stop_with_one_line_and_exit_2(tmp_path, data, capsys, chan
     assert not (tmp_path / "run").exists()
 
 
-def test_a_run_folder_in_use_is_refused_and_resume_allows_only_budget_changes(tmp_path, data, capsys):
+def test_a_run_folder_in_use_is_refused_and_resume_allows_only_budget_length_and_worker_changes(tmp_path, data, capsys):
     run = tmp_path / "run"
     run.mkdir()
     (run / "notes.txt").write_text("mine")
@@ -254,7 +254,8 @@ def test_a_run_folder_in_use_is_refused_and_resume_allows_only_budget_changes(tm
     assert main(["learn", str(changed), "--out", str(fresh), "--quiet", "--resume"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and " in md.temperature;" in error
-    longer = settings_file(tmp_path, data, md={"steps": 20}, budget={"dft_calls": 2})
+    longer = settings_file(tmp_path, data, md={"steps": 20}, budget={"dft_calls": 2},
+                           dft={"workers": 2})  # where the DFT runs may change too
     assert main(["learn", str(longer), "--out", str(fresh), "--quiet", "--resume"]) == 0
     record = LearningRecord.load(fresh / "record.json")
     assert record.md.step == 20 and [job["name"] for job in record.jobs] == ["al_step000010", "al_step000020"]
