@@ -270,7 +270,8 @@ class ActiveLearning:
     def _labeller(self) -> PySCFLabeller | SlabLabeller:
         if self.settings.dft.engine in SLAB_ENGINES:
             return SlabLabeller(self.settings.dft, self.field, self.folder.labels, self.folder.root / "dft")
-        return PySCFLabeller(self.settings.dft, self.field, self.folder.labels, self.folder.new_frames(self.settings))
+        return PySCFLabeller(self.settings.dft, self.field, self.folder.labels, self.folder.new_frames(self.settings),
+                             response=bool(self.settings.data.response))
 
     # ------------------------------------------------------------ models and novelty
     @property

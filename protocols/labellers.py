@@ -39,14 +39,15 @@ class JobOutcome:
 
 
 class PySCFLabeller:
-    """Labels molecules with the embedded PySCF engine: energy, forces, and density candidates.
+    """Labels molecules with the embedded PySCF engine: energy, forces, and density candidates
+    (and, with ``response``, the candidates of Δn in the field from a second, zero-field SCF).
 
     Through :func:`echemml.dft.labelling.label_molecules`: the compact labels go to the
     candidate store ``store``, the labelled frames (energy eV, forces eV/Å, charge,
     field) to the extxyz ``frames``; an SCF that does not converge gives no label.
     """
 
-    def __init__(self, settings: DFTSettings, field: np.ndarray, store: Path, frames: Path):
+    def __init__(self, settings: DFTSettings, field: np.ndarray, store: Path, frames: Path, response: bool = False):
         from echemml.dft.labelling import LabelJob
         from echemml.dft.pyscf import PySCFSettings
 
@@ -55,7 +56,7 @@ class PySCFLabeller:
         self.job = LabelJob(
             settings=PySCFSettings(**settings.pyscf), field=tuple(float(x) for x in field), compute_forces=True,
             frames=frames, keep_candidates=True, random_points=settings.random_points, ts_points=settings.ts_points,
-            ts_sigma=settings.ts_sigma, threads=settings.threads,
+            ts_sigma=settings.ts_sigma, threads=settings.threads, response=response,
         )
 
     def label(self, frames: dict[str, ase.Atoms], executor: object | None) -> Iterator[JobOutcome]:

@@ -360,8 +360,8 @@ class LearningSettings:
                 yield f"dft.{name}: unknown key(s) {', '.join(unknown)}; known: {known}"
         if d.workers < 1 or d.random_points < 1 or d.ts_points < 1 or d.ts_sigma <= 0:
             yield "dft.workers, dft.random_points and dft.ts_points must be at least 1, dft.ts_sigma (Å³/e) > 0"
-        if d.engine == "pyscf" and self.data.response:
-            yield "data.response: PySCF labels give no response Δn; label slabs with dft.engine cp2k"
+        if d.engine == "pyscf" and self.data.response and not any(self.md.field):
+            yield "data.response: PySCF labels a response Δn in the MD's field, and md.field is zero"
         if self.universal_potential():
             if self.data.energy:
                 yield f"data.energy: models.energy {self.models.energy} is a universal potential, not retrained"

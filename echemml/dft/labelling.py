@@ -66,6 +66,9 @@ class LabelJob:
         ts_sigma: TS σ, Å³/e.
         seed: added to a QM9 molecule's index to seed its candidate draws.
         threads: PySCF threads per molecule (None: as the environment says).
+        response: with compact labels, also the response Δn = n_ε − n_0 (the molecule's field
+            must not be zero): a zero-field SCF (no forces) on the same grid, its candidates
+            stored as ``NAME_response`` (target "response").
     """
 
     settings: PySCFSettings = dataclasses.field(default_factory=PySCFSettings)
@@ -79,16 +82,21 @@ class LabelJob:
     ts_sigma: float = 30.0
     seed: int = 0
     threads: int | None = None
+    response: bool = False
+
+
+RESPONSE_SUFFIX = "_response"  # a molecule's Δn candidates are stored under its name + this
 
 
 @dataclass
 class MoleculeLabel:
-    """What labelling one molecule gave: its JSON record, and its candidates and labelled frame if asked for."""
+    """What labelling one molecule gave: its JSON record, and its candidates (density, then Δn when
+    the job asks for the response) and labelled frame if asked for."""
 
     name: str
     record: dict
     converged: bool
-    candidates: Candidates | None = None
+    candidates: list[Candidates] = dataclasses.field(default_factory=list)
     frame: ase.Atoms | None = None
 
 
@@ -109,10 +117,12 @@ def _add_to_store(store: str | os.PathLike, candidates: list[Candidates]) -> Non
 
 
 def is_labelled(name: str, job: LabelJob, stored: set[str] | None) -> bool:
-    """Whether every output the job asks for holds molecule ``name`` (``stored``: the store's names)."""
+    """Whether every output the job asks for holds molecule ``name`` (``stored``: the store's names;
+    with ``job.response``, its Δn ``NAME_response`` too)."""
     in_out = job.out is None or (Path(job.out) / f"{name}.cube").exists()
     in_frames = job.frames is None or name in _frame_names(job.frames)
-    return in_out and in_frames and (stored is None or name in stored)
+    in_store = stored is None or (name in stored and (not job.response or f"{name}{RESPONSE_SUFFIX}" in stored))
+    return in_out and in_frames and in_store
 
 
 def _frame_names(path: Path) -> set[str]:
@@ -150,8 +160,10 @@ def label_molecule(named: tuple[str, ase.Atoms], job: LabelJob) -> MoleculeLabel
 
         lib.num_threads(job.threads)
     charge = int(atoms.info.get("charge", 0))
-    result = run_pyscf(atoms, field=molecule_field(atoms, job), settings=job.settings, charge=charge,
-                       compute_forces=job.compute_forces)
+    field = molecule_field(atoms, job)
+    if job.response and (field is None or not np.any(field)):
+        raise ValueError(f"{name}: a response label needs a nonzero field")
+    result = run_pyscf(atoms, field=field, settings=job.settings, charge=charge, compute_forces=job.compute_forces)
     record = {"name": name, **result.summary(), "qm9_index": atoms.info.get("qm9_index")}
     out = None if job.out is None else Path(job.out)
     if not result.converged:
@@ -159,22 +171,32 @@ def label_molecule(named: tuple[str, ase.Atoms], job: LabelJob) -> MoleculeLabel
             with atomic_open(out / f"{name}.failed.json") as handle:
                 json.dump({**record, "error": "SCF did not converge"}, handle, indent=1)
         return MoleculeLabel(name, record, converged=False)
-    candidates = None
+    candidates = []
     if job.keep_candidates:
-        candidates = candidates_from_grid(
+        attrs = {"code": "pyscf", "settings": json.dumps(result.parameters), "charge": charge,
+                 "n_valence": result.n_valence, **valence_attrs(result.grid)}
+        seed = int(atoms.info.get("qm9_index", 0)) + job.seed
+        candidates.append(candidates_from_grid(
             name, result.grid, n_random=job.random_points, n_ts=job.ts_points, ts_sigma=job.ts_sigma,
-            seed=int(atoms.info.get("qm9_index", 0)) + job.seed, field=result.field, forces=result.forces,
-            attrs={
-                "code": "pyscf",
-                "settings": json.dumps(result.parameters),
-                "energy": result.energy,
-                "charge": charge,
-                "n_valence": result.n_valence,
-                "electrons_on_grid": result.grid.integral(),
-                "scf_seconds": result.timings.get("scf"),
-                **valence_attrs(result.grid),
-            },
-        )
+            seed=seed, field=result.field, forces=result.forces,
+            attrs={**attrs, "energy": result.energy, "electrons_on_grid": result.grid.integral(),
+                   "scf_seconds": result.timings.get("scf")},
+        ))
+        if job.response:
+            zero = run_pyscf(atoms, field=None, settings=job.settings, charge=charge, compute_forces=False)
+            if not zero.converged:
+                record["error"] = "zero-field SCF (for the response) did not converge"
+                if out is not None:
+                    with atomic_open(out / f"{name}.failed.json") as handle:
+                        json.dump(record, handle, indent=1)
+                return MoleculeLabel(name, record, converged=False)
+            response = result.grid.difference(zero.grid)
+            candidates.append(candidates_from_grid(
+                f"{name}{RESPONSE_SUFFIX}", response, n_random=job.random_points, n_ts=job.ts_points,
+                ts_sigma=job.ts_sigma, seed=seed, field=result.field, target="response",
+                attrs={**attrs, "electrons_on_grid": response.integral(),
+                       "scf_seconds": result.timings.get("scf", 0.0) + zero.timings.get("scf", 0.0)},
+            ))
     frame = None
     if job.frames is not None:
         frame = labelled_frame(atoms, name, result.energy, result.forces, charge=charge, field=result.field)
@@ -205,7 +227,7 @@ def label_molecules(
         job = dataclasses.replace(job, threads=max(1, (os.cpu_count() or 1) // workers))
     for _, label in _label_batch(
         molecules, label_molecule, job, store, is_labelled, executor, workers,
-        candidates_of=lambda label: [] if label.candidates is None else [label.candidates],
+        candidates_of=lambda label: label.candidates,
     ):
         if label.frame is not None:
             append_labelled_frames(job.frames, [label.frame])

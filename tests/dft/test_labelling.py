@@ -57,3 +57,23 @@ def test_stored_candidates_carry_each_atoms_valence_charge(tmp_path):
     list(label_molecules({"water": molecule("H2O")}, job, tmp_path / "labels.h5"))
     with CandidateStore(tmp_path / "labels.h5") as labels:
         assert labels["water"].attrs["valence_charges"].tolist() == [6.0, 1.0, 1.0]
+
+
+def test_a_response_label_is_the_field_minus_the_zero_field_density(tmp_path):
+    job = LabelJob(settings=PySCFSettings(spacing=0.3), field=(0.0, 0.0, 0.5), compute_forces=False,
+                   keep_candidates=True, random_points=20, ts_points=20, response=True)
+    store = tmp_path / "labels.h5"
+    (label,) = label_molecules({"water": molecule("H2O")}, job, store)
+    assert label.converged and [c.name for c in label.candidates] == ["water", "water_response"]
+    with CandidateStore(store) as labels:
+        response = labels["water_response"]
+        assert response.attrs["target"] == "response" and labels["water"].attrs["target"] == "density"
+        assert abs(response.attrs["electrons_on_grid"]) < 1e-3  # the field moves charge, it makes none
+        assert response.field.tolist() == [0.0, 0.0, 0.5]
+    assert list(label_molecules({"water": molecule("H2O")}, job, store)) == []  # both stored: done
+
+
+def test_a_response_label_in_zero_field_is_refused(tmp_path):
+    job = LabelJob(settings=PySCFSettings(spacing=0.3), compute_forces=False, keep_candidates=True, response=True)
+    with pytest.raises(ValueError, match="nonzero field"):
+        list(label_molecules({"water": molecule("H2O")}, job, tmp_path / "labels.h5"))

@@ -149,6 +149,43 @@ def test_held_out_files_may_be_given_as_shell_patterns(tmp_path, data):
     assert settings.test.frames == [str(data["test"])] and settings.test.cubes == [str(data["cube"])]
 
 
+
+def test_a_response_head_is_labelled_by_pyscf_in_the_mds_field_and_retrained(tmp_path, data):
+    # a small, freshly built response model and two held-out frames' Δn (cheap PySCF) as its data
+    from echemml.dft.labelling import LabelJob, label_molecules
+    from echemml.model import FireannConfig, build_model, save_model
+
+    response_model = tmp_path / "response.pt"
+    config = FireannConfig(species=(1, 8), cutoff=4.0, n_radial=4, max_l=2, n_iterations=2, orbital_hidden=(8, 8),
+                           readout_hidden=(16, 16))
+    save_model(build_model(config, "response"), response_model)
+    frames = {f"start_{i}": atoms for i, atoms in enumerate(ase.io.read(data["test"], index=":2"))}
+    job = LabelJob(settings=PySCFSettings(**CHEAP_PYSCF), field=(0.0, 0.0, 0.5), compute_forces=False,
+                   keep_candidates=True, random_points=100, ts_points=100, response=True)
+    list(label_molecules(frames, job, tmp_path / "start_labels.h5"))
+    samples = tmp_path / "response_samples.h5"
+    assert main(["sample", "--candidates", str(tmp_path / "start_labels.h5"), "--names", "*_response",
+                 "--method", "ts", "--n-points", "100", "--uniform-fraction", "0.5", "-o", str(samples),
+                 "--workers", "1", "--quiet"]) == 0
+    settings = settings_file(tmp_path, data, models={"energy": "h5o2-energy", "density": None,
+                                                     "response": str(response_model)},
+                             data={"energy": [], "density": [], "response": [str(samples)]},
+                             retrain={"after": 2, "epochs": 2, "lr": 1e-4, "sampler": {}})
+    run = tmp_path / "run"
+    record = ActiveLearning(load_settings(settings), run, progress_bar=False, echo=lambda line: None).run()
+
+    labelled = ["al_step000010", "al_step000020"]
+    assert record.labelled == labelled
+    with CandidateStore(run / "data" / "labels.h5") as store:
+        assert store.names() == sorted(labelled + [f"{name}_response" for name in labelled])
+        assert {store[f"{name}_response"].attrs["target"] for name in labelled} == {"response"}
+    (retraining,) = record.retrainings
+    assert list(retraining["heads"]) == ["response"] and retraining["new_samples"] == {"response": 2}
+    with SampleSet(run / "data" / "response" / samples.name) as grown:
+        assert len(grown) == 2 + 2
+    assert load_model(run / "models" / "iter_001" / "response.pt").head == "response"
+
+
 def test_a_run_killed_while_labelling_resumes_without_losing_or_duplicating_a_label(tmp_path, data):
     config = settings_file(tmp_path, data, selection={"signal": "committee", "lo": 0.001, "max_labels": 3},
                            models={"density": None}, data={"density": []}, budget={"dft_calls": 3},
@@ -225,6 +262,7 @@ def test_a_dask_local_cluster_gives_the_labels_of_the_local_pool(tmp_path, data)
     ({"models": {"energy": "emt"}}, "emt is a universal potential, not retrained"),
     ({"md": {"steps": "many"}}, "md.steps"),
     ({"data": {"density": [str(DATA / "h5o2_labels.h5")]}}, "a candidate store"),
+    ({"data": {"response": [str(DATA / "h5o2_labels.h5")]}, "md": {"field": [0, 0, 0]}}, "md.field is zero"),
     ({"dft": {"engine": "vasp"}}, "dft.engine"),
 ])
 def test_bad_settings_stop_with_one_line_and_exit_2(tmp_path, data, capsys, change, named):
