@@ -55,7 +55,9 @@ from echemml import keys
 from echemml.errors import EchemmlError, InputFileError
 
 from .labellers import JobOutcome, PySCFLabeller, SlabLabeller, dft_executor
-from .learning_settings import COMMITTEE_HEADS, HEADS, SIGNAL_KEYS, SLAB_ENGINES, LearningSettings, load_settings, write_settings
+from .learning_settings import (
+    COMMITTEE_HEADS, HEADS, SIGNAL_KEYS, SLAB_ENGINES, LearningSettings, load_settings, write_settings,
+)
 from .learning_state import LearningRecord, MDState, QueuedFrame
 from .novelty import CANDIDATE, TrustLevels
 
