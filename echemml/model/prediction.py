@@ -201,7 +201,8 @@ class GridPredictor:
             radial_centers = np.stack([member.radial_centers for member in states])
             radial_widths = np.stack([member.radial_widths for member in states])
             table_step = RADIAL_TABLE_STEP if dtype == torch.float32 else 0.0
-            table = radial_tables(radial_centers, radial_widths, cutoff, table_step, numpy_dtype) if table_step else None
+            table = (radial_tables(radial_centers, radial_widths, cutoff, table_step, numpy_dtype) if table_step
+                     else None)
             for i0 in range(0, nx, self.planes_per_chunk):
                 i1 = min(nx, i0 + self.planes_per_chunk)
                 sums, counts = grid_neighbour_sums(
@@ -268,7 +269,8 @@ class _MemberStates:
         self.readout = FusedGhostReadout(model, device)
 
     def readouts(self, sums: np.ndarray, occupied: np.ndarray, dtype: type) -> list[torch.Tensor]:
-        """Each state's readout minus the empty point's at the ``occupied`` points, from its neighbour sums (S, P, A, K)."""
+        """Each state's readout minus the empty point's at the ``occupied`` points, from its neighbour
+        sums (S, P, A, K)."""
         max_l = self.model.representation.features.max_l
         return [
             self.readout.readout_from_gram(torch.from_numpy(gram_terms(state_sums, occupied, max_l, dtype=dtype))).cpu()
