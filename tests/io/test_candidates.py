@@ -58,10 +58,15 @@ def test_ctrl_c_while_a_configuration_is_written_arrives_once_it_is_complete(tmp
     import signal
 
     path = tmp_path / "labels.h5"
-    with CandidateStore(path, "a") as store, pytest.raises(KeyboardInterrupt):
-        with store._new_group("interrupted") as group:
-            os.kill(os.getpid(), signal.SIGINT)
-            group["random_values"] = np.zeros(3, dtype=np.float32)
+    # Python's Ctrl-C handler, whatever the runner had: one started in the background ignores SIGINT
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with CandidateStore(path, "a") as store, pytest.raises(KeyboardInterrupt):
+            with store._new_group("interrupted") as group:
+                os.kill(os.getpid(), signal.SIGINT)
+                group["random_values"] = np.zeros(3, dtype=np.float32)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     with CandidateStore(path) as store:
         assert "interrupted" in store
 
