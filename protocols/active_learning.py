@@ -387,6 +387,13 @@ class ActiveLearning:
         calls = self.settings.budget.dft_calls
         return calls is not None and len(self.record.jobs) + len(self.record.queue) >= calls
 
+    def _within_labelled_fraction(self) -> bool:
+        """Whether one more DFT job keeps the jobs per scored frame (this one counted) within
+        ``budget.labelled_fraction``."""
+        fraction = self.settings.budget.labelled_fraction
+        calls = len(self.record.jobs) + len(self.record.queue) + 1
+        return fraction is None or calls <= fraction * (len(self.record.triggers) + 1) + 1e-9
+
     def _queue_ready(self) -> bool:
         """Whether the queue goes to DFT now: full, the MD or the DFT budget done, or a killed session labelling it."""
         queued = len(self.record.queue)
@@ -441,7 +448,7 @@ class ActiveLearning:
         kind = levels.classify(scores[self.signal_key])
         trigger = {"step": step, "time_fs": step * self.settings.md.timestep, **scores, "lo": levels.lo,
                    "class": kind, "iteration": self.record.iteration, "queued": False}
-        if kind == CANDIDATE and not self._dft_budget_full():
+        if kind == CANDIDATE and not self._dft_budget_full() and self._within_labelled_fraction():
             name = f"al_step{step:06d}"
             self.record.queue.append(QueuedFrame.capture(name, step, self.atoms, self.charge(self.atoms), self.field))
             trigger.update(queued=True, name=name)

@@ -201,11 +201,14 @@ class BudgetSettings:
         dft_calls: DFT jobs in all (done and failed).
         wall_time: seconds of all sessions together.
         retrainings: retrainings in all.
+        labelled_fraction: the most DFT jobs (done, failed and queued) per scored frame at any
+            time, e.g. 0.1: a candidate is queued only while that holds with it counted.
     """
 
     dft_calls: int | None = None
     wall_time: float | None = None
     retrainings: int | None = None
+    labelled_fraction: float | None = None
 
 
 @dataclass
@@ -402,6 +405,8 @@ class LearningSettings:
         b = self.budget
         if any(value is not None and value <= 0 for value in (b.dft_calls, b.wall_time, b.retrainings)):
             yield "budget.dft_calls, budget.wall_time (s) and budget.retrainings must be positive or null"
+        if b.labelled_fraction is not None and not 0.0 < b.labelled_fraction <= 1.0:
+            yield f"budget.labelled_fraction must lie in (0, 1], got {b.labelled_fraction}"
 
     def _data_problems(self) -> Iterator[str]:
         for head in HEADS:

@@ -186,6 +186,17 @@ def test_a_response_head_is_labelled_by_pyscf_in_the_mds_field_and_retrained(tmp
     assert load_model(run / "models" / "iter_001" / "response.pt").head == "response"
 
 
+
+def test_a_labelled_fraction_caps_the_jobs_per_scored_frame(tmp_path, data):
+    # every frame is a candidate; with at most half of the scored frames labelled, every second one is queued
+    config = settings_file(tmp_path, data, md={"steps": 40}, budget={"dft_calls": 2, "labelled_fraction": 0.5},
+                           retrain={"after": 5})
+    record = ActiveLearning(load_settings(config), tmp_path / "run", progress_bar=False, echo=lambda line: None).run()
+    assert [t["class"] for t in record.triggers] == ["candidate"] * 4
+    assert [t["step"] for t in record.triggers if t["queued"]] == [20, 40]
+    assert [job["name"] for job in record.jobs] == ["al_step000020", "al_step000040"]
+
+
 def test_a_run_killed_while_labelling_resumes_without_losing_or_duplicating_a_label(tmp_path, data):
     config = settings_file(tmp_path, data, selection={"signal": "committee", "lo": 0.001, "max_labels": 3},
                            models={"density": None}, data={"density": []}, budget={"dft_calls": 3},
@@ -259,6 +270,7 @@ def test_a_dask_local_cluster_gives_the_labels_of_the_local_pool(tmp_path, data)
     ({"selection": {"signal": "novelty", "sieve": 3}}, "selection.sieve"),
     ({"selection": {"lo": 0.5, "hi": 0.1}}, "lo 0.5, hi 0.1"),
     ({"selection": {"lo_quantile": 1.5}}, "selection.lo_quantile"),
+    ({"budget": {"labelled_fraction": 0.0}}, "budget.labelled_fraction"),
     ({"models": {"energy": "emt"}}, "emt is a universal potential, not retrained"),
     ({"md": {"steps": "many"}}, "md.steps"),
     ({"data": {"density": [str(DATA / "h5o2_labels.h5")]}}, "a candidate store"),
