@@ -164,7 +164,7 @@ class GridPredictor:
         self.members = ghost_point_members(model, dtype)
         self.grid, self.dtype, self.device = grid, dtype, device
         first = self.members[0]
-        nx, ny, nz = grid.shape
+        _, ny, nz = grid.shape
         self.planes_per_chunk = max(1, chunk_size // (ny * nz * len(self.members)))
         self.atom_index, _, self.image_positions = atom_images_near(
             grid.atoms, grid_corners(grid.origin, grid.voxel, grid.shape), first.cutoff
