@@ -167,10 +167,7 @@ def label_molecule(named: tuple[str, ase.Atoms], job: LabelJob) -> MoleculeLabel
     record = {"name": name, **result.summary(), "qm9_index": atoms.info.get("qm9_index")}
     out = None if job.out is None else Path(job.out)
     if not result.converged:
-        if out is not None:
-            with atomic_open(out / f"{name}.failed.json") as handle:
-                json.dump({**record, "error": "SCF did not converge"}, handle, indent=1)
-        return MoleculeLabel(name, record, converged=False)
+        return _failed_label(name, record, out, "SCF did not converge")
     candidates = []
     if job.keep_candidates:
         attrs = {"code": "pyscf", "settings": json.dumps(result.parameters), "charge": charge,
@@ -185,11 +182,7 @@ def label_molecule(named: tuple[str, ase.Atoms], job: LabelJob) -> MoleculeLabel
         if job.response:
             zero = run_pyscf(atoms, field=None, settings=job.settings, charge=charge, compute_forces=False)
             if not zero.converged:
-                record["error"] = "zero-field SCF (for the response) did not converge"
-                if out is not None:
-                    with atomic_open(out / f"{name}.failed.json") as handle:
-                        json.dump(record, handle, indent=1)
-                return MoleculeLabel(name, record, converged=False)
+                return _failed_label(name, record, out, "zero-field SCF (for the response) did not converge")
             response = result.grid.difference(zero.grid)
             candidates.append(candidates_from_grid(
                 f"{name}{RESPONSE_SUFFIX}", response, n_random=job.random_points, n_ts=job.ts_points,
@@ -205,6 +198,14 @@ def label_molecule(named: tuple[str, ase.Atoms], job: LabelJob) -> MoleculeLabel
             json.dump(record, handle, indent=1)
         write_density(result.grid, out / f"{name}.cube")
     return MoleculeLabel(name, record, converged=True, candidates=candidates, frame=frame)
+
+
+def _failed_label(name: str, record: dict, out: Path | None, error: str) -> MoleculeLabel:
+    """A molecule's failure: ``NAME.failed.json`` (its record and ``error``) in ``out``, and no labels."""
+    if out is not None:
+        with atomic_open(out / f"{name}.failed.json") as handle:
+            json.dump({**record, "error": error}, handle, indent=1)
+    return MoleculeLabel(name, record, converged=False)
 
 
 def label_molecules(
