@@ -34,7 +34,7 @@ from torch import nn
 
 from .. import keys
 from .fireann import AtomStates, FireannConfig, FireannRepresentation
-from .inputs import AtomGraph, Batch, GhostPoints
+from .inputs import AtomGraph, Batch, GhostPoints, batch_graphs
 from .nets import ResidualMLP, SpeciesMLP
 
 
@@ -108,7 +108,13 @@ class GhostPointModel(FireannModel):
     def atom_context(self, graph: AtomGraph) -> list[AtomStates]:
         """The atom states every point of these structures reads (once per structure): the
         field-dependent ones, then the field-free ones (the order :meth:`combine` reads)."""
-        return self.field_context(graph) + self.field_free_context(graph)
+        field_states, field_free_states = self.contexts(graph)
+        return field_states + field_free_states
+
+    def contexts(self, graph: AtomGraph) -> tuple[list[AtomStates], list[AtomStates]]:
+        """:meth:`field_context` and :meth:`field_free_context` of the graph (a head may run
+        both in one pass)."""
+        return self.field_context(graph), self.field_free_context(graph)
 
     def field_context(self, graph: AtomGraph) -> list[AtomStates]:
         """The atom states that depend on the graph's field."""
@@ -207,6 +213,20 @@ class ResponseModel(GhostPointModel):
 
     def field_free_context(self, graph: AtomGraph) -> list[AtomStates]:
         return [self.representation.atom_states(graph.with_field(torch.zeros_like(graph.field)))]
+
+    def contexts(self, graph: AtomGraph) -> tuple[list[AtomStates], list[AtomStates]]:
+        """The states in the field and in zero field from one message-passing pass over the
+        structures twice: the same numbers as two passes, with half the small operations."""
+        both = self.representation.atom_states(
+            batch_graphs([graph, graph.with_field(torch.zeros_like(graph.field))])
+        )
+        n_atoms, n_structures = graph.n_atoms, graph.n_structures
+        halves = [
+            AtomStates(both.species[atoms], both.coefficients[atoms], both.features[atoms], both.field[structures])
+            for atoms, structures in ((slice(None, n_atoms), slice(None, n_structures)),
+                                      (slice(n_atoms, None), slice(n_structures, None)))
+        ]
+        return [halves[0]], [halves[1]]
 
     def combine(self, readouts: list[torch.Tensor]) -> torch.Tensor:
         with_field, without_field = readouts

@@ -44,6 +44,18 @@ class TestResponseHead(GhostPointChecks):
         # Δn(ε) + Δn(−ε) = O(ε²) while Δn(ε) = O(ε)
         assert np.abs(plus + minus).max() < 1e-2 * np.abs(plus).max()
 
+    def test_one_pass_gives_the_states_in_the_field_and_without_it(self, model):
+        """contexts() runs both message passings as one batch: the states of two separate passes."""
+        model = randomized(model).double()
+        graphs = [AtomGraph.from_atoms(a, model.species, model.cutoff, FIELD) for a in (ethanol(), gold_slab())]
+        graph = batch_graphs(graphs)
+        (in_field,), (without,) = model.contexts(graph)
+        for states, apart in ((in_field, model.field_context(graph)[0]), (without, model.field_free_context(graph)[0])):
+            torch.testing.assert_close(states.coefficients, apart.coefficients, rtol=1e-12, atol=1e-12)
+            torch.testing.assert_close(states.features, apart.features, rtol=1e-12, atol=1e-12)
+            torch.testing.assert_close(states.field, apart.field)
+        assert not torch.allclose(in_field.features, without.features)
+
 
 class TestEnergyHead(EnergyChecks):
     head = "energy"
