@@ -9,7 +9,7 @@ its atoms against the training data's basis (:func:`~echemml.protocols.novelty.s
 ``atoms_max``, dimensionless) or the energy committee's force deviation
 (:func:`~echemml.protocols.novelty.committee_deviation`, eV/Å) — and DP-GEN's trust
 levels sort it: trusted (continue), candidate (queued for DFT), failed (recorded as
-unphysical, not labelled). A full queue is labelled through an executor (a local
+unphysical, not labelled; ``budget.failed_in_row`` of them in a row stop the run). A full queue is labelled through an executor (a local
 process pool, or a dask.distributed cluster) by the embedded PySCF engine, CP2K or VASP
 (:mod:`echemml.protocols.labellers`). Once enough new labels arrived, the density and
 response labels are sampled (TS+LIFS with the current model) into the run's sample
@@ -59,7 +59,7 @@ from .learning_settings import (
     COMMITTEE_HEADS, HEADS, SIGNAL_KEYS, SLAB_ENGINES, LearningSettings, load_settings, write_settings,
 )
 from .learning_state import LearningRecord, MDState, QueuedFrame
-from .novelty import CANDIDATE, TrustLevels
+from .novelty import CANDIDATE, FAILED, TrustLevels
 
 RECORD_NAME = "record.json"
 SETTINGS_NAME = "settings.yaml"
@@ -388,17 +388,25 @@ class ActiveLearning:
         return calls is not None and len(self.record.jobs) + len(self.record.queue) >= calls
 
     def _within_labelled_fraction(self) -> bool:
-        """Whether one more DFT job keeps the jobs per scored frame (this one counted) within
-        ``budget.labelled_fraction``."""
+        """Whether one more DFT job keeps the jobs per scored frame (this one and its frame counted)
+        within ``budget.labelled_fraction``, or is one of the first ``selection.max_labels``."""
         fraction = self.settings.budget.labelled_fraction
+        if fraction is None:
+            return True
         calls = len(self.record.jobs) + len(self.record.queue) + 1
-        return fraction is None or calls <= fraction * (len(self.record.triggers) + 1) + 1e-9
+        return calls <= max(self.settings.selection.max_labels, fraction * (len(self.record.triggers) + 1)) + 1e-9
+
+    def _md_lost(self) -> bool:
+        """Whether the last ``budget.failed_in_row`` scored frames all failed."""
+        limit = self.settings.budget.failed_in_row
+        last = self.record.triggers[-limit:] if limit else []
+        return bool(limit) and len(last) == limit and all(trigger["class"] == FAILED for trigger in last)
 
     def _queue_ready(self) -> bool:
         """Whether the queue goes to DFT now: full, the MD or the DFT budget done, or a killed session labelling it."""
         queued = len(self.record.queue)
         return queued > 0 and (self.record.labelling or queued >= self.settings.selection.max_labels
-                               or self._md_done() or self._dft_budget_full())
+                               or self._md_done() or self._dft_budget_full() or self._md_lost())
 
     def _retraining_due(self) -> bool:
         budget = self.settings.budget.retrainings
@@ -414,6 +422,9 @@ class ActiveLearning:
             return f"DFT budget of {b.dft_calls} calls spent"
         if self._md_done():
             return f"MD done: {record.md.step} steps"
+        if self._md_lost():
+            return (f"{b.failed_in_row} frames in a row failed (signal above selection.hi): the MD left what "
+                    f"the models know")
         return ""
 
     def _save(self) -> None:

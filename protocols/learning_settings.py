@@ -201,14 +201,20 @@ class BudgetSettings:
         dft_calls: DFT jobs in all (done and failed).
         wall_time: seconds of all sessions together.
         retrainings: retrainings in all.
-        labelled_fraction: the most DFT jobs (done, failed and queued) per scored frame at any
-            time, e.g. 0.1: a candidate is queued only while that holds with it counted.
+        labelled_fraction: the most DFT jobs (done, failed and queued) per scored frame, e.g.
+            0.1: a candidate is queued only while that holds with it and its frame counted. The
+            first ``selection.max_labels`` jobs are always allowed: a model must learn from one
+            batch before its MD can be trusted (a start without them can leave the region the
+            model knows before the fraction allows a batch).
+        failed_in_row: consecutive failed frames (signal above ``selection.hi``) that stop the
+            run: the MD has left what the models know, and scoring more of it labels nothing.
     """
 
     dft_calls: int | None = None
     wall_time: float | None = None
     retrainings: int | None = None
     labelled_fraction: float | None = None
+    failed_in_row: int | None = 20
 
 
 @dataclass
@@ -403,8 +409,10 @@ class LearningSettings:
             except (TypeError, ValueError) as exc:
                 yield f"retrain.sampler.{head}: {exc}"
         b = self.budget
-        if any(value is not None and value <= 0 for value in (b.dft_calls, b.wall_time, b.retrainings)):
-            yield "budget.dft_calls, budget.wall_time (s) and budget.retrainings must be positive or null"
+        if any(value is not None and value <= 0
+               for value in (b.dft_calls, b.wall_time, b.retrainings, b.failed_in_row)):
+            yield ("budget.dft_calls, budget.wall_time (s), budget.retrainings and budget.failed_in_row must be "
+                   "positive or null")
         if b.labelled_fraction is not None and not 0.0 < b.labelled_fraction <= 1.0:
             yield f"budget.labelled_fraction must lie in (0, 1], got {b.labelled_fraction}"
 

@@ -32,7 +32,7 @@ current folder), e.g. H5O2+ at 600 K in 0.5 V/Å:
       lr: 3.0e-4
       training: {energy: {energy_weight: 1000}, density: {loss: mae}}
       sampler: {density: {uniform_fraction: 0.5, lifs_threshold: 6.0e-4}}
-    budget: {dft_calls: 40, wall_time: 36000, retrainings: 10}   # labelled_fraction: 0.1 caps jobs per frame
+    budget: {dft_calls: 40, wall_time: 36000, retrainings: 10}   # labelled_fraction: 0.1, failed_in_row: 20
     test: {frames: [data/h5o2/md_heldout_450K.extxyz.gz]}   # and/or cubes: ["heldout/*.cube"], field: [...]
 
 A metal electrode: ``models: {energy: emt, density: au100-density, response: MEMBER.pt}``

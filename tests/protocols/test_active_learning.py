@@ -187,14 +187,25 @@ def test_a_response_head_is_labelled_by_pyscf_in_the_mds_field_and_retrained(tmp
 
 
 
-def test_a_labelled_fraction_caps_the_jobs_per_scored_frame(tmp_path, data):
-    # every frame is a candidate; with at most half of the scored frames labelled, every second one is queued
-    config = settings_file(tmp_path, data, md={"steps": 40}, budget={"dft_calls": 2, "labelled_fraction": 0.5},
+def test_a_labelled_fraction_caps_the_jobs_per_scored_frame_after_the_first_batch(tmp_path, data):
+    # every frame is a candidate; the first batch (max_labels 2) is labelled, then at most a
+    # quarter of the scored frames: the third job waits for the twelfth frame
+    config = settings_file(tmp_path, data, md={"steps": 120}, budget={"dft_calls": 3, "labelled_fraction": 0.25},
                            retrain={"after": 5})
     record = ActiveLearning(load_settings(config), tmp_path / "run", progress_bar=False, echo=lambda line: None).run()
-    assert [t["class"] for t in record.triggers] == ["candidate"] * 4
-    assert [t["step"] for t in record.triggers if t["queued"]] == [20, 40]
-    assert [job["name"] for job in record.jobs] == ["al_step000020", "al_step000040"]
+    assert [t["class"] for t in record.triggers] == ["candidate"] * 12
+    assert [t["step"] for t in record.triggers if t["queued"]] == [10, 20, 120]
+    assert [job["name"] for job in record.jobs] == ["al_step000010", "al_step000020", "al_step000120"]
+
+
+def test_a_run_whose_frames_keep_failing_stops_and_says_why(tmp_path, data):
+    # every frame above hi fails: after failed_in_row of them in a row the run stops, long before its MD is done
+    config = settings_file(tmp_path, data, md={"steps": 1000}, selection={"lo": 0.001, "hi": 0.002},
+                           budget={"failed_in_row": 3})
+    record = ActiveLearning(load_settings(config), tmp_path / "run", progress_bar=False, echo=lambda line: None).run()
+    assert [t["class"] for t in record.triggers] == ["failed"] * 3
+    assert record.stop_reason.startswith("3 frames in a row failed")
+    assert record.md.step == 30 and not record.jobs
 
 
 def test_a_run_killed_while_labelling_resumes_without_losing_or_duplicating_a_label(tmp_path, data):
@@ -271,6 +282,7 @@ def test_a_dask_local_cluster_gives_the_labels_of_the_local_pool(tmp_path, data)
     ({"selection": {"lo": 0.5, "hi": 0.1}}, "lo 0.5, hi 0.1"),
     ({"selection": {"lo_quantile": 1.5}}, "selection.lo_quantile"),
     ({"budget": {"labelled_fraction": 0.0}}, "budget.labelled_fraction"),
+    ({"budget": {"failed_in_row": 0}}, "budget.failed_in_row"),
     ({"models": {"energy": "emt"}}, "emt is a universal potential, not retrained"),
     ({"md": {"steps": "many"}}, "md.steps"),
     ({"data": {"density": [str(DATA / "h5o2_labels.h5")]}}, "a candidate store"),
