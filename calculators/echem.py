@@ -46,12 +46,13 @@ DROP_TOLERANCE = 0.001  # relative: how closely a field found for potential_drop
 MAX_DROP_STEPS = 5
 POTENTIAL_PROPERTIES = ("energy", "free_energy", "forces", "stress")
 COMMITTEE_PROPERTIES = (keys.std_key(keys.ENERGY), keys.std_key(keys.FORCES))
-DENSITY_PROPERTIES = ("density", "electrons", "charges", "dipole")
+DENSITY_PROPERTIES = ("density", "electrons", "model_electrons", "charges", "dipole")
 RESPONSE_PROPERTIES = ("response",)
 ELECTRODE_PROPERTIES = (keys.CHARGE_TRANSFER, keys.FACE_CHARGES, keys.ESP_DROP, keys.ESP_SLOPE, keys.SURFACE_CHARGE)
 ELECTRODE_COMMITTEE_PROPERTIES = (keys.std_key(keys.CHARGE_TRANSFER),)
 INFO_KEYS = {  # result → atoms.info key
-    "field": "field", "energy_std": "energy_std", "electrons": "electrons", "charge_transfer": "charge_transfer",
+    "field": "field", "energy_std": "energy_std", "electrons": "electrons", "model_electrons": "model_electrons",
+    "charge_transfer": "charge_transfer",
     "face_charges": "face_charges", "esp_drop": "esp_drop", "esp_slope": "esp_slope", "surface_charge": "surface_charge",
     "charge_transfer_std": "charge_transfer_std",
 }
@@ -79,6 +80,11 @@ class EChemCalculator(Calculator):
         spacing, margin: the grid of the density properties, Å (molecules get ``margin`` of vacuum).
         bader_backend, vacuum_tol: how Bader charges are computed (:func:`echemml.analysis.bader.bader_charges`).
         slab_axis: the axis normal to a slab's faces (default 2, z), for the electrode properties.
+        normalize_electrons: scale the density model's prediction (n0, with a response model) so that
+            the density holds the valence electrons Σ Z_val − charge, as a DFT density does (default
+            True; needs the model's valence charges, else the density is left as predicted). The
+            model's own count stays in ``model_electrons``. Bader charges then sum to the net charge
+            and the dipole of a neutral system does not depend on the origin.
         potential_drop: hold the slab at this ESP drop (V) instead of a field: at every configuration
             the field along ``slab_axis`` whose predicted drop it is is found (needs a response model)
             and reported as ``field``; ``field`` and ``info["external_field"]`` are then ignored.
@@ -87,6 +93,7 @@ class EChemCalculator(Calculator):
     default_parameters = {
         "field": (0.0, 0.0, 0.0), "charge": 0, "spacing": 0.1, "margin": 4.0,
         "bader_backend": "baderkit", "vacuum_tol": 1e-4, "slab_axis": 2, "potential_drop": None,
+        "normalize_electrons": True,
     }
 
     def __init__(self, potential=None, density_model=None, response_model=None, **kwargs):
@@ -300,8 +307,14 @@ class EChemCalculator(Calculator):
 
     def _density_in_field(self) -> DensityGrid:
         """n(r; ε), e/Å³: the density model in the field; with a response model, the density model's
-        zero-field n0 plus the response Δn(ε) (a model such as au100-density learns n0 only)."""
+        zero-field n0 plus the response Δn(ε) (a model such as au100-density learns n0 only). The
+        model's part holds Σ Z_val − charge electrons under ``normalize_electrons`` (Δn holds none)."""
         density = self._grid_of(self.density_model, field=None if self.response_model is None else np.zeros(3))
+        self.results["model_electrons"] = density.integral()
+        valence = model_valence_charges(getattr(self.density_model, "metadata", {}), self.atoms.get_chemical_symbols())
+        if self.parameters.normalize_electrons and valence is not None:
+            electrons = float(valence.sum()) - self.charge_of(self.atoms)
+            density = density.with_values(density.values * (electrons / self.results["model_electrons"]))
         if self.response_model is None:
             return density
         return density.with_values(density.values + self._response().values)

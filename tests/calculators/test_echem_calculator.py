@@ -59,6 +59,29 @@ def test_an_ase_potential_gives_energy_and_the_density_model_the_density():
     assert "charges" in atoms.calc.implemented_properties and "energy_std" not in atoms.calc.implemented_properties
 
 
+def test_the_density_is_scaled_to_the_valence_electrons_less_the_charge_unless_told_not_to():
+    atoms = molecule("H2O")
+    model = density_model()
+    atoms.calc = EChemCalculator(density_model=model, spacing=0.3, charge=1)
+    own = atoms.calc.get_property("model_electrons", atoms)
+    assert own != pytest.approx(7.0, abs=0.1)  # an untrained model's count is far from water's 8 − 1
+    assert atoms.calc.get_property("electrons", atoms) == pytest.approx(7.0, rel=1e-5)
+    assert atoms.calc.get_property("charges", atoms).sum() == pytest.approx(1.0, abs=0.01)  # Bader leaves out vacuum
+    raw = molecule("H2O")
+    raw.calc = EChemCalculator(density_model=model, spacing=0.3, charge=1, normalize_electrons=False)
+    assert raw.calc.get_property("electrons", raw) == pytest.approx(own, rel=1e-6)
+    np.testing.assert_allclose(raw.calc.get_property("density", raw).values * (7.0 / own),
+                               atoms.calc.get_property("density", atoms).values, rtol=1e-5, atol=1e-9)
+
+
+def test_the_dipole_of_a_neutral_molecule_does_not_depend_on_the_origin_once_scaled():
+    atoms = molecule("H2O")
+    atoms.calc = EChemCalculator(density_model=density_model(), spacing=0.3)
+    dipole = atoms.calc.get_property("dipole", atoms)
+    atoms.positions += np.array([1.3, -0.4, 2.0])
+    np.testing.assert_allclose(atoms.calc.get_property("dipole", atoms), dipole, atol=1e-5)
+
+
 def test_a_property_is_computed_once_and_again_after_a_move_or_a_field_change(grid_calls):
     atoms = molecule("H2O")
     calc = EChemCalculator(density_model=density_model(), spacing=0.3)
@@ -143,9 +166,10 @@ def test_a_committee_potential_reports_the_members_std_in_results_and_atoms():
 
 
 def test_the_dipole_of_a_charged_prediction_moves_with_the_origin_by_its_net_charge():
-    """μ(R + t) = μ(R) + (ΣZ_val − N_e)·t: the grid moves with the atoms, the origin stays."""
+    """μ(R + t) = μ(R) + (ΣZ_val − N_e)·t for the model's own density: the grid moves with the atoms,
+    the origin stays."""
     atoms = molecule("H2O")
-    atoms.calc = EChemCalculator(density_model=density_model(), spacing=0.3)
+    atoms.calc = EChemCalculator(density_model=density_model(), spacing=0.3, normalize_electrons=False)
     dipole = atoms.calc.get_property("dipole", atoms)
     net = 8 - atoms.calc.get_property("electrons", atoms)
     shift = np.array([1.3, -0.4, 2.0])
