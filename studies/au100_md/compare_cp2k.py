@@ -110,7 +110,8 @@ def compare_bader(step: int, field_path: Path, density_model, response_model, sp
     errors = model[surface] - dft[surface]
     return {"step": step, "field_V_per_A": field.tolist(), "surface_atoms": surface.tolist(),
             "cp2k": dft[surface].tolist(), "model": model[surface].tolist(),
-            "model_electrons": float(atoms.calc.results["electrons"]),
+            "model_electrons": float(atoms.calc.results["model_electrons"]),
+            "electrons": float(atoms.calc.results["electrons"]),
             "mae_e": float(np.abs(errors).mean()), "max_abs_error_e": float(np.abs(errors).max()),
             "all_atoms_mae_e": float(np.abs(model - dft).mean())}
 
