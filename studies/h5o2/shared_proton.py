@@ -11,8 +11,8 @@ H* gains a basin of its own), which an even spread may miss; those are kept in
 
     echemml md studies/h5o2/zundel.xyz --potential h5o2-energy --density-model h5o2-density \\
         --steps 4000 --timestep 0.5 --temperature 300 --every 20 --record energy,charges --seed 7 \\
-        -o runs/h5o2/md_300K
-    python studies/h5o2/shared_proton.py runs/h5o2/md_300K --dft-frames 20 --switch-frames 10 \\
+        -o runs/h5o2/md_300K_scaled
+    python studies/h5o2/shared_proton.py runs/h5o2/md_300K_scaled --dft-frames 20 --switch-frames 10 \\
         --output studies/h5o2/shared_proton_300K.json --plot studies/h5o2/shared_proton_300K.png
 
 The JSON gives the MAE of the model's N(H*) on the evenly spread DFT frames (and on
