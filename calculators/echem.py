@@ -311,7 +311,7 @@ class EChemCalculator(Calculator):
         model's part holds Σ Z_val − charge electrons under ``normalize_electrons`` (Δn holds none)."""
         density = self._grid_of(self.density_model, field=None if self.response_model is None else np.zeros(3))
         self.results["model_electrons"] = density.integral()
-        valence = model_valence_charges(getattr(self.density_model, "metadata", {}), self.atoms.get_chemical_symbols())
+        valence = self._valence_or_none()
         if self.parameters.normalize_electrons and valence is not None:
             electrons = float(valence.sum()) - self.charge_of(self.atoms)
             density = density.with_values(density.values * (electrons / self.results["model_electrons"]))
@@ -329,8 +329,12 @@ class EChemCalculator(Calculator):
                 self.results["response"] = self._grid_of(self.response_model)
         return self.results["response"]
 
+    def _valence_or_none(self) -> np.ndarray | None:
+        """Z_val of each atom (e) from the density model's metadata, or None where it lists none."""
+        return model_valence_charges(getattr(self.density_model, "metadata", {}), self.atoms.get_chemical_symbols())
+
     def _valence(self) -> np.ndarray:
-        valence = model_valence_charges(self.density_model.metadata, self.atoms.get_chemical_symbols())
+        valence = self._valence_or_none()
         if valence is None:
             raise EchemmlError("the density model lists no valence charges (metadata 'valence_charges'): "
                                "charges and dipole need each atom's Z_val")

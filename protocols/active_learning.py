@@ -9,8 +9,9 @@ its atoms against the training data's basis (:func:`~echemml.protocols.novelty.s
 ``atoms_max``, dimensionless) or the energy committee's force deviation
 (:func:`~echemml.protocols.novelty.committee_deviation`, eV/Å) — and DP-GEN's trust
 levels sort it: trusted (continue), candidate (queued for DFT), failed (recorded as
-unphysical, not labelled; ``budget.failed_in_row`` of them in a row stop the run). A full queue is labelled through an executor (a local
-process pool, or a dask.distributed cluster) by the embedded PySCF engine, CP2K or VASP
+unphysical, not labelled; ``budget.failed_in_row`` of them in a row stop the run). A
+full queue is labelled through an executor (a local process pool, or a
+dask.distributed cluster) by the embedded PySCF engine, CP2K or VASP
 (:mod:`echemml.protocols.labellers`). Once enough new labels arrived, the density and
 response labels are sampled (TS+LIFS with the current model) into the run's sample
 sets, every head with data is retrained warm-started (a committee member by member),
@@ -399,8 +400,10 @@ class ActiveLearning:
     def _md_lost(self) -> bool:
         """Whether the last ``budget.failed_in_row`` scored frames all failed."""
         limit = self.settings.budget.failed_in_row
-        last = self.record.triggers[-limit:] if limit else []
-        return bool(limit) and len(last) == limit and all(trigger["class"] == FAILED for trigger in last)
+        if not limit:
+            return False
+        last = self.record.triggers[-limit:]
+        return len(last) == limit and all(trigger["class"] == FAILED for trigger in last)
 
     def _queue_ready(self) -> bool:
         """Whether the queue goes to DFT now: full, the MD or the DFT budget done, or a killed session labelling it."""
