@@ -91,6 +91,14 @@ class Run:
         """The run's sample set: random draws depend on the seed, TS and LIFS samples do not."""
         return out / self.base / (f"samples_s{self.seed}.h5" if self.method == "random" else "samples.h5")
 
+    def train_dir(self, out: Path) -> Path:
+        """The Trainer's folder of this seed (model.pt, log.csv, checkpoints)."""
+        return out / self.base / f"train_s{self.seed}"
+
+    def evaluation(self, out: Path) -> Path:
+        """The run's whole-grid test metrics (JSON)."""
+        return out / self.base / f"evaluation_s{self.seed}.json"
+
 
 def runs(seeds: tuple[int, ...]) -> list[Run]:
     """Every run of the curves, cheapest first: all sizes of the first seed, then the next seed."""
@@ -182,8 +190,8 @@ def evaluate_runs(out: Path, pending: dict[str, Run], test_files: list[Path]) ->
     """
     if not pending:
         return
-    models = {name: load_model(out / run.base / f"train_s{run.seed}" / "model.pt") for name, run in pending.items()}
-    partial = {name: evaluation_path(out, run).with_suffix(".partial.json") for name, run in pending.items()}
+    models = {name: load_model(run.train_dir(out) / "model.pt") for name, run in pending.items()}
+    partial = {name: run.evaluation(out).with_suffix(".partial.json") for name, run in pending.items()}
     rows = {name: json.loads(partial[name].read_text()) if partial[name].exists() else [] for name in pending}
     for path in tqdm(test_files, desc=f"evaluating {len(pending)} runs", unit="molecule"):
         todo = [name for name in pending if path.name not in {Path(row["file"]).name for row in rows[name]}]
@@ -196,17 +204,14 @@ def evaluate_runs(out: Path, pending: dict[str, Run], test_files: list[Path]) ->
                 json.dump(rows[name], handle)
     for name, run in pending.items():
         electron_errors = [100.0 * (f["electrons_pred"] - f["electrons_ref"]) / f["electrons_ref"] for f in rows[name]]
-        with atomic_open(evaluation_path(out, run)) as handle:
-            json.dump({"method": run.method, "name": name, "seed": run.seed, "points": mean_points(run.samples(out)),
+        with atomic_open(run.evaluation(out)) as handle:
+            json.dump({"method": run.method, "name": name, "base": run.base, "seed": run.seed,
+                       "points": mean_points(run.samples(out)),
                        "mean_nmae": float(np.mean([row["nmae"] for row in rows[name]])),
                        "mean_electron_error_percent": float(np.mean(electron_errors)),
-                       "convergence": convergence(out / run.base / f"train_s{run.seed}" / "log.csv"),
+                       "convergence": convergence(run.train_dir(out) / "log.csv"),
                        "files": rows[name]}, handle, indent=1)
         partial[name].unlink()
-
-
-def evaluation_path(out: Path, run: Run) -> Path:
-    return out / run.base / f"evaluation_s{run.seed}.json"
 
 
 def mean_points(samples: Path) -> float:
@@ -218,7 +223,7 @@ def curves(rows: list[dict]) -> list[dict]:
     """One point per method and size: the mean over seeds and their spread."""
     points = {}
     for row in rows:
-        points.setdefault(row["name"].rsplit("_s", 1)[0], []).append(row)
+        points.setdefault(row["base"], []).append(row)
     table = []
     for base, seeds in points.items():
         nmae = [row["mean_nmae"] for row in seeds]
@@ -321,18 +326,17 @@ def main() -> None:
     lifs_model = initial_model(lifs_config)
     for run in chosen:  # stage 1: sample and train (resumable)
         sample(args.candidates, names, run.settings, lifs_model, run.samples(args.out))
-        train(recipe_config(args.epochs, run.seed, args.threads), run.samples(args.out),
-              args.out / run.base / f"train_s{run.seed}")
+        train(recipe_config(args.epochs, run.seed, args.threads), run.samples(args.out), run.train_dir(args.out))
         print(f"{run.name:>24}: trained", flush=True)
     if args.train_only or not test_files:
         print("trained only; rerun with --test-dir (and without --train-only) to evaluate", flush=True)
         return
 
-    pending = {run.name: run for run in chosen if not evaluation_path(args.out, run).exists()}
+    pending = {run.name: run for run in chosen if not run.evaluation(args.out).exists()}
     evaluate_runs(args.out, pending, test_files)  # stage 2: whole-grid evaluation on the test molecules
     rows = []
     for run in every:
-        report = evaluation_path(args.out, run)
+        report = run.evaluation(args.out)
         if report.exists():  # the curves show what is evaluated so far
             row = json.loads(report.read_text())
             rows.append({key: value for key, value in row.items() if key != "files"})
