@@ -279,7 +279,7 @@ def claim(table: list[dict]) -> dict:
     named = {row["name"]: row for row in table}
     ts_400 = named.get("ts_400")
     verdicts = {}
-    for method in ("ts+lifs", "ts+lifs+uniform", "ts+lifs+cycle"):
+    for method in METHODS[2:]:  # the TS+LIFS curves
         small = [row for row in table if row["method"] == method and row["points"] <= 40]
         if not ts_400 or not small:
             verdicts[method] = {"checked": False}
