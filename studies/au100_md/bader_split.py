@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from compare_cp2k import labelled_frames, surface_atoms
+from compare_cp2k import frame_field, labelled_frames, surface_atoms
 from echemml.analysis.bader import bader_charges
 from echemml.grid import DensityGrid
 from echemml.io import read_density
@@ -49,7 +49,7 @@ def half_voxel_shift(grid: DensityGrid) -> DensityGrid:
 def split_frame(step: int, zero_path: Path, field_path: Path, density_model, response_model) -> dict:
     """Surface-Au Bader charges (e) of one frame with n_0 and Δn each from CP2K or the models."""
     zero, in_field = read_density(zero_path), read_density(field_path)
-    field = json.loads(field_path.with_suffix(".json").read_text())["field_V_per_A"]
+    field = frame_field(field_path)
     n0_model = predict_grid(density_model, zero, field=np.zeros(3)).values.astype(float)
     n0_model *= zero.integral() / (n0_model.sum() * zero.voxel_volume)
     dn_model = predict_grid(response_model, zero, field=field).values.astype(float)

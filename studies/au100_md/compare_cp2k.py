@@ -68,11 +68,16 @@ def surface_atoms(positions: np.ndarray, axis: int = 2) -> np.ndarray:
 ELECTRODE_KEYS = ("charge_transfer", "esp_drop", "esp_slope")
 
 
+def frame_field(field_path: Path) -> list[float]:
+    """The field (V/Å) that a CP2K field grid was computed in, from the JSON beside it."""
+    return json.loads(field_path.with_suffix(".json").read_text())["field_V_per_A"]
+
+
 def predicted_numbers(in_field: DensityGrid, field_path: Path, response_model, spacing: float) -> dict[str, float]:
     """The calculator's electrode numbers on the frame of a CP2K field grid (read from ``field_path``),
     in the field its JSON records (V/Å)."""
     atoms = in_field.atoms.copy()
-    field = json.loads(field_path.with_suffix(".json").read_text())["field_V_per_A"]
+    field = frame_field(field_path)
     atoms.calc = EChemCalculator(response_model=response_model, field=tuple(field), spacing=spacing)
     return {key: float(atoms.calc.get_property(key, atoms)) for key in ELECTRODE_KEYS}
 
@@ -101,7 +106,7 @@ def compare_bader(step: int, field_path: Path, density_model, response_model, sp
     """Surface-Au Bader charges of one frame: the calculator's n_0 + Δn(ε) against baderkit on CP2K's n_ε."""
     in_field = read_density(field_path)
     atoms = in_field.atoms.copy()
-    field = np.asarray(json.loads(field_path.with_suffix(".json").read_text())["field_V_per_A"], dtype=float)
+    field = np.asarray(frame_field(field_path), dtype=float)
     atoms.calc = EChemCalculator(density_model=density_model, response_model=response_model,
                                  field=tuple(field), spacing=spacing)
     model = atoms.calc.get_property("charges", atoms)

@@ -79,14 +79,14 @@ LAST_FRACTION = 0.2
 
 @dataclass(frozen=True)
 class Run:
-    """One point of the curves: its method, sampler settings and seed; ``features``, the base of the
-    run whose trained model (same seed) LIFS screens instead of the fresh model (None: the fresh one)."""
+    """One point of the curves: its method, sampler settings and seed; ``features``, the first-cycle
+    run whose trained model LIFS screens instead of the fresh model (None: the fresh one)."""
 
     method: str
     size: str
     settings: SamplerSettings
     seed: int
-    features: str | None = None
+    features: Run | None = None
 
     @property
     def base(self) -> str:
@@ -120,7 +120,8 @@ def runs(seeds: tuple[int, ...], cycle: bool = False) -> list[Run]:
 
     table = []
     for seed in seeds:
-        per_seed = [Run("ts+lifs", f"{t:g}", lifs(t), seed) for t in LIFS_THRESHOLDS["ts+lifs"]]
+        first_cycle = [Run("ts+lifs", f"{t:g}", lifs(t), seed) for t in LIFS_THRESHOLDS["ts+lifs"]]
+        per_seed = list(first_cycle)
         per_seed += [Run("ts+lifs+uniform", f"{t:g}", lifs(t, UNIFORM_FRACTION), seed)
                      for t in LIFS_THRESHOLDS["ts+lifs+uniform"]]
         for points in POINTS:
@@ -128,8 +129,8 @@ def runs(seeds: tuple[int, ...], cycle: bool = False) -> list[Run]:
                                 seed))
             per_seed.append(Run("ts", str(points), SamplerSettings(method="ts", n_points=points, ts_sigma=30.0), seed))
         if cycle:  # the threshold is calibrated when the run is sampled
-            per_seed += [Run("ts+lifs+cycle", str(points), lifs(None), seed, features=f"ts_lifs_{t:g}")
-                         for points, t in zip(CYCLE_POINTS, LIFS_THRESHOLDS["ts+lifs"])]
+            per_seed += [Run("ts+lifs+cycle", str(points), lifs(None), seed, features=first)
+                         for points, first in zip(CYCLE_POINTS, first_cycle)]
         table += per_seed
     return table
 
@@ -331,9 +332,9 @@ def features_model(run: Run, out: Path, fresh):
     """The model whose features LIFS screens for ``run``: the fresh one, or its first cycle's trained model."""
     if run.features is None:
         return fresh
-    trained = out / run.features / f"train_s{run.seed}" / "model.pt"
+    trained = run.features.train_dir(out) / "model.pt"
     if not trained.exists():
-        raise SystemExit(f"{run.name}: its first cycle {run.features}_s{run.seed} is not trained yet ({trained})")
+        raise SystemExit(f"{run.name}: its first cycle {run.features.name} is not trained yet ({trained})")
     return load_model(trained)
 
 
