@@ -136,7 +136,8 @@ def committee_from_files(paths: Sequence[str], metadata: dict | None = None) -> 
     """A committee of the single models in ``paths`` (files or shipped names).
 
     The committee's metadata records each member's source and metadata under
-    ``members``, plus ``metadata``.
+    ``members``, plus ``metadata``; the valence table (e per element) the members were
+    trained for becomes the committee's own when they all list the same one.
     """
     members = [load_model(path) for path in paths]
     for path, member in zip(paths, members):
@@ -145,6 +146,9 @@ def committee_from_files(paths: Sequence[str], metadata: dict | None = None) -> 
     committee = CommitteeModel(members)
     committee.metadata = {**(metadata or {}),
                           "members": [{"source": str(path), **member.metadata} for path, member in zip(paths, members)]}
+    valence_tables = [member.metadata.get("valence_charges") for member in members]
+    if valence_tables[0] is not None and all(table == valence_tables[0] for table in valence_tables):
+        committee.metadata.setdefault("valence_charges", valence_tables[0])
     return committee
 
 

@@ -148,6 +148,28 @@ def test_cli_writes_a_committee_that_predicts_the_mean(tmp_path, capsys):
     assert not (tmp_path / "committee.log.csv").exists()  # the members had no training logs beside them
 
 
+def test_a_committee_takes_the_valence_table_its_members_share(tmp_path):
+    paths = []
+    for index, member in enumerate(members()):
+        paths.append(tmp_path / f"member{index}.pt")
+        save_model(member, paths[-1], metadata={"valence_charges": {"Au": 11.0}})
+    out = tmp_path / "committee.pt"
+    assert main(["committee", *map(str, paths), "-o", str(out)]) == 0
+    assert load_model(out).metadata["valence_charges"] == {"Au": 11.0}
+
+
+def test_a_committee_of_members_with_different_valence_tables_lists_them_per_member(tmp_path):
+    paths = []
+    for index, (member, valence) in enumerate(zip(members(), (11.0, 11.0, 19.0))):
+        paths.append(tmp_path / f"member{index}.pt")
+        save_model(member, paths[-1], metadata={"valence_charges": {"Au": valence}})
+    out = tmp_path / "committee.pt"
+    assert main(["committee", *map(str, paths), "-o", str(out)]) == 0
+    metadata = load_model(out).metadata
+    assert "valence_charges" not in metadata
+    assert [m["valence_charges"]["Au"] for m in metadata["members"]] == [11.0, 11.0, 19.0]
+
+
 def test_cli_combines_the_members_training_logs(tmp_path):
     paths = []
     for index, member in enumerate(members(seeds=(1, 2))):
