@@ -22,15 +22,19 @@ than 2 % over the last 20 % of its epochs (``convergence`` in the JSON, per run)
 Each size is trained with ``--seeds`` (training seed; for random sampling the draw too), so
 the spread between seeds is known.
 
-It samples and trains every run (cheapest first, seed by seed), then evaluates them all
-once the test cubes exist. Every step resumes: samples and evaluations are skipped when
-present, training continues from its checkpoint, and the training molecules are frozen in
-``training_molecules.txt`` (committed). Run from the repository root::
+It samples and trains every run (cheapest first, seed by seed) and evaluates each as soon
+as it is trained, once all ``--test-count`` test cubes exist. A run's evaluation — its test
+metrics, per-epoch validation loss and convergence — is kept in ``results/NAME.json`` next to
+this script (committed, a few kB), so a finished run is never redone even when the run folder
+is lost. Every other step resumes too: samples are skipped when present, training continues
+from its checkpoint, and the training molecules are frozen in ``training_molecules.txt``
+(committed). Run from the repository root::
 
     echemml dft pyscf --qm9 100001-120000 --qm9-sample 50 --seed 1 --no-forces --out runs/qm9_test
     python studies/qm9_learning_curves/run.py --test-dir runs/qm9_test --out runs/qm9_converged
 
-and it writes ``studies/qm9_learning_curves/learning_curves.{json,png}``.
+and it writes ``studies/qm9_learning_curves/learning_curves.{json,png}`` and ``convergence.png``
+from every result so far. Several processes may run at once on different ``--only`` runs.
 """
 
 from __future__ import annotations
@@ -106,9 +110,9 @@ class Run:
         """The Trainer's folder of this seed (model.pt, log.csv, checkpoints)."""
         return out / self.base / f"train_s{self.seed}"
 
-    def evaluation(self, out: Path) -> Path:
-        """The run's whole-grid test metrics (JSON)."""
-        return out / self.base / f"evaluation_s{self.seed}.json"
+    def evaluation(self, results: Path) -> Path:
+        """The run's whole-grid test metrics, validation curve and convergence (JSON) in ``results``."""
+        return results / f"{self.name}.json"
 
 
 def runs(seeds: tuple[int, ...], cycle: bool = False) -> list[Run]:
@@ -207,6 +211,11 @@ def train(config, samples: Path, run_dir: Path) -> Path:
     return model_path
 
 
+def validation_losses(log_csv: Path) -> np.ndarray:
+    """The validation loss of every epoch of a Trainer's log.csv."""
+    return np.atleast_1d(np.genfromtxt(log_csv, delimiter=",", names=True)["val_loss"])
+
+
 def convergence(log_csv: Path) -> dict:
     """How flat the validation loss ended: the best over all epochs against the best before the last 20 %."""
     log = np.genfromtxt(log_csv, delimiter=",", names=True)
@@ -219,17 +228,19 @@ def convergence(log_csv: Path) -> dict:
             "converged": improvement < CONVERGED_IMPROVEMENT}
 
 
-def evaluate_runs(out: Path, pending: dict[str, Run], test_files: list[Path]) -> None:
-    """Whole-grid test metrics of every pending run into ``OUT/BASE/evaluation_sSEED.json``.
+def evaluate_runs(out: Path, results: Path, pending: dict[str, Run], test_files: list[Path]) -> None:
+    """Whole-grid test metrics of every pending (trained) run into ``RESULTS/NAME.json``.
 
     Each test cube is read once for all pending models (reading a 2.7 M-point cube
-    costs about half a prediction). Finished molecules are kept per run in a
-    ``.partial.json``, so an interrupted evaluation resumes.
+    costs about half a prediction). Finished molecules are kept per run in
+    ``OUT/BASE/evaluation_sSEED.partial.json``, so an interrupted evaluation resumes.
     """
-    if not pending:
+    if not pending or not test_files:
         return
+    results.mkdir(parents=True, exist_ok=True)
     models = {name: load_model(run.train_dir(out) / "model.pt") for name, run in pending.items()}
-    partial = {name: run.evaluation(out).with_suffix(".partial.json") for name, run in pending.items()}
+    partial = {name: run.train_dir(out).with_name(f"evaluation_s{run.seed}.partial.json")
+               for name, run in pending.items()}
     rows = {name: json.loads(partial[name].read_text()) if partial[name].exists() else [] for name in pending}
     for path in tqdm(test_files, desc=f"evaluating {len(pending)} runs", unit="molecule"):
         todo = [name for name in pending if path.name not in {Path(row["file"]).name for row in rows[name]}]
@@ -242,12 +253,14 @@ def evaluate_runs(out: Path, pending: dict[str, Run], test_files: list[Path]) ->
                 json.dump(rows[name], handle)
     for name, run in pending.items():
         electron_errors = [100.0 * (f["electrons_pred"] - f["electrons_ref"]) / f["electrons_ref"] for f in rows[name]]
-        with atomic_open(run.evaluation(out)) as handle:
+        log = run.train_dir(out) / "log.csv"
+        with atomic_open(run.evaluation(results)) as handle:
             json.dump({"method": run.method, "name": name, "base": run.base, "seed": run.seed,
                        "points": mean_points(run.samples(out)),
                        "mean_nmae": float(np.mean([row["nmae"] for row in rows[name]])),
                        "mean_electron_error_percent": float(np.mean(electron_errors)),
-                       "convergence": convergence(run.train_dir(out) / "log.csv"),
+                       "convergence": convergence(log),
+                       "val_loss": [float(f"{value:.5g}") for value in validation_losses(log)],
                        "files": rows[name]}, handle, indent=1)
         partial[name].unlink()
 
@@ -328,6 +341,21 @@ def plot(results: dict, path: Path) -> None:
     save_figure(figure, path)
 
 
+def plot_convergence(validation: dict[str, list[float]], path: Path) -> None:
+    """Each run's validation loss over its epochs, relative to its best (the flattening the criterion checks)."""
+    figure, axes = plt.subplots(figsize=(5.5, 4.2))
+    for name, losses in validation.items():
+        losses = np.asarray(losses)
+        axes.plot(np.arange(1, len(losses) + 1), losses / losses.min(), linewidth=0.8, label=name)
+    axes.set_yscale("log")
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("validation loss / its minimum")
+    axes.axvspan((1 - LAST_FRACTION) * max(map(len, validation.values())), max(map(len, validation.values())),
+                 color="0.9", zorder=0, label=f"last {LAST_FRACTION:.0%}")
+    axes.legend(fontsize="x-small", ncol=2)
+    save_figure(figure, path)
+
+
 def features_model(run: Run, out: Path, fresh):
     """The model whose features LIFS screens for ``run``: the fresh one, or its first cycle's trained model."""
     if run.features is None:
@@ -361,13 +389,13 @@ def main() -> None:
     parser.add_argument("--train-only", action="store_true", help="sample and train, evaluate nothing")
     parser.add_argument("--cycle", action="store_true",
                         help="add second-cycle TS+LIFS runs: LIFS on the first cycle's trained model")
+    parser.add_argument("--test-count", type=int, default=50, help="test molecules (default 50)")
+    parser.add_argument("--results", type=Path, default=HERE / "results",
+                        help="one JSON per evaluated run (default: results/ in this study's folder, committed)")
     parser.add_argument("--report-dir", type=Path, default=HERE,
-                        help="where learning_curves.json and .png go (default: this study's folder)")
+                        help="where learning_curves.json and the plots go (default: this study's folder)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    test_files = sorted(args.test_dir.glob("qm9_*.cube")) if args.test_dir else []
-    if any(int(path.stem.split("_")[1]) <= 100000 for path in test_files):
-        raise SystemExit(f"{args.test_dir}: test molecules must come from QM9 100001–120000")
     names = training_names(args.candidates, args.molecules)
     every = runs(tuple(args.seeds), args.cycle)
     chosen = [run for run in every if not args.only or run.name in args.only]
@@ -375,25 +403,42 @@ def main() -> None:
     lifs_config = load_config()  # LIFS screens a fresh Table-1 model's features, as echemml sample's qm9 preset
     lifs_config.model.species = [1, 6, 7, 8, 9]
     lifs_model = initial_model(lifs_config)
-    for run in chosen:  # stage 1: sample and train (resumable)
+    for run in chosen:  # sample, train and evaluate each run (resumable; a committed result is final)
+        if run.evaluation(args.results).exists():
+            continue
         sample(args.candidates, names, run.settings, features_model(run, args.out, lifs_model), run.samples(args.out),
                int(run.size) if run.features else None)
         train(recipe_config(args.epochs, run.seed, args.threads), run.samples(args.out), run.train_dir(args.out))
         print(f"{run.name:>24}: trained", flush=True)
-    if args.train_only or not test_files:
-        print("trained only; rerun with --test-dir (and without --train-only) to evaluate", flush=True)
-        return
+        if not args.train_only:
+            evaluate_runs(args.out, args.results, {run.name: run}, test_set(args.test_dir, args.test_count))
+    report(args, every)
 
-    pending = {run.name: run for run in chosen if not run.evaluation(args.out).exists()}
-    evaluate_runs(args.out, pending, test_files)  # stage 2: whole-grid evaluation on the test molecules
-    rows = []
+
+def test_set(test_dir: Path | None, count: int) -> list[Path]:
+    """The test molecules' cubes, once all ``count`` exist (an empty list before: evaluation waits)."""
+    files = sorted(test_dir.glob("qm9_*.cube")) if test_dir else []
+    if any(int(path.stem.split("_")[1]) <= 100000 for path in files):
+        raise SystemExit(f"{test_dir}: test molecules must come from QM9 100001–120000")
+    if len(files) != count:
+        print(f"{test_dir}: {len(files)} of {count} test cubes; evaluation waits for them", flush=True)
+        return []
+    return files
+
+
+def report(args: argparse.Namespace, every: list[Run]) -> None:
+    """``learning_curves.json``, ``learning_curves.png`` and ``convergence.png`` from every result so far."""
+    rows, curves_of_runs = [], {}
     for run in every:
-        report = run.evaluation(args.out)
-        if report.exists():  # the curves show what is evaluated so far
-            row = json.loads(report.read_text())
-            rows.append({key: value for key, value in row.items() if key != "files"})
+        result = run.evaluation(args.results)
+        if result.exists():
+            row = json.loads(result.read_text())
+            curves_of_runs[run.name] = row["val_loss"]
+            rows.append({key: value for key, value in row.items() if key not in ("files", "val_loss")})
             print(f"{run.name:>24}: {row['points']:7.1f} points/molecule, test NMAE {row['mean_nmae']:.2f} %, "
                   f"converged {row['convergence']['converged']}", flush=True)
+    if not rows:
+        return
     table = curves(rows)
     results = {
         "command": f"python studies/qm9_learning_curves/run.py --test-dir {args.test_dir} --out {args.out} "
@@ -404,7 +449,7 @@ def main() -> None:
         "convergence_criterion": f"best validation loss improved < {CONVERGED_IMPROVEMENT:.0%} over the last "
                                  f"{LAST_FRACTION:.0%} of the epochs",
         "training_molecules": args.molecules,
-        "test_molecules": len(test_files),
+        "test_molecules": args.test_count,
         "complete": len(rows) == len(every),
         "curves": table,
         "claim": claim(table),
@@ -413,6 +458,7 @@ def main() -> None:
     with atomic_open(args.report_dir / "learning_curves.json") as handle:
         json.dump(results, handle, indent=1)
     plot(results, args.report_dir / "learning_curves.png")
+    plot_convergence(curves_of_runs, args.report_dir / "convergence.png")
 
 
 if __name__ == "__main__":
