@@ -16,6 +16,11 @@ and seed) instead of the fresh model's, at the threshold that gives about 10, 20
 points on the first 20 molecules (a trained model's features need other thresholds than
 the fresh model's), and a new model is trained from scratch on those points.
 
+``--networks table1`` trains the same samples with Table 1's smaller QM9 network instead (K 8,
+T 2, 16×16 / 32×32; the recipe's loss and schedule): with a few points per molecule the recipe's
+489 k parameters can fit the training points far better than the held-out ones, which would
+favour the samplers that give many points.
+
 Convergence is one criterion for every run: the cosine schedule anneals to 1e-6 over
 ``--epochs``, and a run counts as converged when its best validation loss improved by less
 than 2 % over the last 20 % of its epochs (``convergence`` in the JSON, per run).
@@ -77,6 +82,10 @@ CYCLE_POINTS = (10, 20, 40)  # second-cycle TS+LIFS: target points per molecule,
 CALIBRATION_MOLECULES = 20  # the second cycle's threshold is set on this many training molecules
 UNIFORM_FRACTION = 0.3  # of the 1000 LIFS candidates, in the ts+lifs+uniform curve
 METHODS = ("random", "ts", "ts+lifs", "ts+lifs+uniform", "ts+lifs+cycle")
+# the network: the qm9-density recipe's (K 12, T 4, 64x64 / 128x128, 489 k parameters), or Table 1's QM9
+# column (K 8, T 2, 16x16 / 32x32) with the recipe's loss and schedule
+NETWORKS = {"recipe": {}, "table1": {"n_radial": 8, "n_iterations": 2, "orbital_hidden": [16, 16],
+                                     "readout_hidden": [32, 32]}}
 CONVERGED_IMPROVEMENT = 0.02  # the best validation loss may improve at most this much over the last 20 % of epochs
 LAST_FRACTION = 0.2
 
@@ -84,17 +93,24 @@ LAST_FRACTION = 0.2
 @dataclass(frozen=True)
 class Run:
     """One point of the curves: its method, sampler settings and seed; ``features``, the first-cycle
-    run whose trained model LIFS screens instead of the fresh model (None: the fresh one)."""
+    run whose trained model LIFS screens instead of the fresh model (None: the fresh one);
+    ``network``, a key of NETWORKS."""
 
     method: str
     size: str
     settings: SamplerSettings
     seed: int
     features: Run | None = None
+    network: str = "recipe"
+
+    @property
+    def sampler(self) -> str:
+        """The sampler's name (method and size): runs that differ only in network share their samples."""
+        return f"{self.method.replace('+', '_')}_{self.size}"
 
     @property
     def base(self) -> str:
-        return f"{self.method.replace('+', '_')}_{self.size}"
+        return self.sampler if self.network == "recipe" else f"{self.sampler}_{self.network}"
 
     @property
     def name(self) -> str:
@@ -104,7 +120,8 @@ class Run:
         """The run's sample set: random draws and LIFS on a trained model depend on the seed, TS and LIFS
         on the fresh model do not."""
         per_seed = self.method == "random" or self.features is not None
-        return out / self.base / (f"samples_s{self.seed}.h5" if per_seed else "samples.h5")
+        return out / (self.base if self.features else self.sampler) / (f"samples_s{self.seed}.h5" if per_seed
+                                                                       else "samples.h5")
 
     def train_dir(self, out: Path) -> Path:
         """The Trainer's folder of this seed (model.pt, log.csv, checkpoints)."""
@@ -115,25 +132,26 @@ class Run:
         return results / f"{self.name}.json"
 
 
-def runs(seeds: tuple[int, ...], cycle: bool = False) -> list[Run]:
-    """Every run of the curves, cheapest first: all sizes of the first seed, then the next seed;
-    with ``cycle``, each seed's second-cycle TS+LIFS runs after all of its first-cycle ones."""
+def runs(seeds: tuple[int, ...], cycle: bool = False, network: str = "recipe") -> list[Run]:
+    """Every run of the curves with one network, cheapest first: all sizes of the first seed, then the
+    next seed; with ``cycle``, each seed's second-cycle TS+LIFS runs after all of its first-cycle ones."""
     def lifs(threshold: float | None, uniform_fraction: float = 0.0) -> SamplerSettings:
         return SamplerSettings(method="ts+lifs", ts_points=1000, ts_sigma=30.0, lifs_threshold=threshold,
                                uniform_fraction=uniform_fraction)
 
     table = []
     for seed in seeds:
-        first_cycle = [Run("ts+lifs", f"{t:g}", lifs(t), seed) for t in LIFS_THRESHOLDS["ts+lifs"]]
+        first_cycle = [Run("ts+lifs", f"{t:g}", lifs(t), seed, network=network) for t in LIFS_THRESHOLDS["ts+lifs"]]
         per_seed = list(first_cycle)
-        per_seed += [Run("ts+lifs+uniform", f"{t:g}", lifs(t, UNIFORM_FRACTION), seed)
+        per_seed += [Run("ts+lifs+uniform", f"{t:g}", lifs(t, UNIFORM_FRACTION), seed, network=network)
                      for t in LIFS_THRESHOLDS["ts+lifs+uniform"]]
         for points in POINTS:
             per_seed.append(Run("random", str(points), SamplerSettings(method="random", n_points=points, seed=seed),
-                                seed))
-            per_seed.append(Run("ts", str(points), SamplerSettings(method="ts", n_points=points, ts_sigma=30.0), seed))
+                                seed, network=network))
+            per_seed.append(Run("ts", str(points), SamplerSettings(method="ts", n_points=points, ts_sigma=30.0), seed,
+                                network=network))
         if cycle:  # the threshold is calibrated when the run is sampled
-            per_seed += [Run("ts+lifs+cycle", str(points), lifs(None), seed, features=first)
+            per_seed += [Run("ts+lifs+cycle", str(points), lifs(None), seed, features=first, network=network)
                          for points, first in zip(CYCLE_POINTS, first_cycle)]
         table += per_seed
     return table
@@ -255,7 +273,8 @@ def evaluate_runs(out: Path, results: Path, pending: dict[str, Run], test_files:
         electron_errors = [100.0 * (f["electrons_pred"] - f["electrons_ref"]) / f["electrons_ref"] for f in rows[name]]
         log = run.train_dir(out) / "log.csv"
         with atomic_open(run.evaluation(results)) as handle:
-            json.dump({"method": run.method, "name": name, "base": run.base, "seed": run.seed,
+            json.dump({"method": run.method, "network": run.network, "name": name, "base": run.base,
+                       "seed": run.seed,
                        "points": mean_points(run.samples(out)),
                        "mean_nmae": float(np.mean([row["nmae"] for row in rows[name]])),
                        "mean_electron_error_percent": float(np.mean(electron_errors)),
@@ -278,7 +297,8 @@ def curves(rows: list[dict]) -> list[dict]:
     table = []
     for base, seeds in points.items():
         nmae = [row["mean_nmae"] for row in seeds]
-        table.append({"method": seeds[0]["method"], "name": base, "seeds": [row["seed"] for row in seeds],
+        table.append({"method": seeds[0]["method"], "network": seeds[0].get("network", "recipe"), "name": base,
+                      "seeds": [row["seed"] for row in seeds],
                       "points": float(np.mean([row["points"] for row in seeds])),
                       "mean_nmae": float(np.mean(nmae)), "nmae_min": min(nmae), "nmae_max": max(nmae),
                       "mean_electron_error_percent": float(np.mean([row["mean_electron_error_percent"]
@@ -287,11 +307,16 @@ def curves(rows: list[dict]) -> list[dict]:
     return table
 
 
+def claims(table: list[dict]) -> dict:
+    """:func:`claim` for each network of the table."""
+    return {network: claim([row for row in table if row["network"] == network])
+            for network in NETWORKS if any(row["network"] == network for row in table)}
+
+
 def claim(table: list[dict]) -> dict:
     """The paper's claim — TS+LIFS with ≤ 40 points per molecule reaches the NMAE of TS with 400 —
-    for each TS+LIFS curve (seed means), and how much TS and TS+LIFS beat random at each size."""
-    named = {row["name"]: row for row in table}
-    ts_400 = named.get("ts_400")
+    for each TS+LIFS curve (seed means) of one network, and how much TS and TS+LIFS beat random at each size."""
+    ts_400 = next((row for row in table if row["method"] == "ts" and row["points"] == 400), None)
     verdicts = {}
     for method in METHODS[2:]:  # the TS+LIFS curves
         small = [row for row in table if row["method"] == method and row["points"] <= 40]
@@ -319,13 +344,17 @@ def plot(results: dict, path: Path) -> None:
     labels = {"random": "random", "ts": "TS", "ts+lifs": "TS+LIFS",
               "ts+lifs+uniform": f"TS+LIFS, {UNIFORM_FRACTION:.0%} uniform candidates",
               "ts+lifs+cycle": "TS+LIFS, second cycle (trained features)"}
-    for method, style in zip(METHODS, ("o-", "s-", "^-", "v--", "D:")):
-        rows = sorted((row for row in results["curves"] if row["method"] == method), key=lambda row: row["points"])
-        if rows:
-            nmae = np.array([row["mean_nmae"] for row in rows])
-            spread = np.array([[n - row["nmae_min"], row["nmae_max"] - n] for n, row in zip(nmae, rows)]).T
-            axes.errorbar([row["points"] for row in rows], nmae, yerr=spread, fmt=style, capsize=3,
-                          label=labels[method])
+    for network in NETWORKS:
+        for method, marker, colour in zip(METHODS, "os^vD", ("C0", "C1", "C2", "C3", "C4")):
+            rows = sorted((row for row in results["curves"] if row["method"] == method and row["network"] == network),
+                          key=lambda row: row["points"])
+            if rows:
+                nmae = np.array([row["mean_nmae"] for row in rows])
+                spread = np.array([[n - row["nmae_min"], row["nmae_max"] - n] for n, row in zip(nmae, rows)]).T
+                axes.errorbar([row["points"] for row in rows], nmae, yerr=spread, marker=marker, color=colour,
+                              linestyle="-" if network == "recipe" else ":", capsize=3,
+                              markerfacecolor=colour if network == "recipe" else "none",
+                              label=labels[method] + ("" if network == "recipe" else f" ({network} network)"))
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xticks([10, 20, 40, 100, 400])
@@ -366,9 +395,12 @@ def features_model(run: Run, out: Path, fresh):
     return load_model(trained)
 
 
-def recipe_config(epochs: int, seed: int, threads: int):
-    """``qm9-density``'s training recipe, annealed over ``epochs`` with no time budget, for one seed."""
+def recipe_config(epochs: int, seed: int, threads: int, network: str = "recipe"):
+    """``qm9-density``'s training recipe, annealed over ``epochs`` with no time budget, for one seed, with the
+    sizes of ``network`` (a key of NETWORKS)."""
     config = load_config(RECIPE)
+    for key, value in NETWORKS[network].items():
+        setattr(config.model, key, value)
     config.training.max_epochs = epochs
     config.training.time_budget = None
     config.training.seed = seed
@@ -387,6 +419,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="run names to do (default: all), e.g. ts_400_s0")
     parser.add_argument("--train-only", action="store_true", help="sample and train, evaluate nothing")
+    parser.add_argument("--networks", nargs="+", choices=tuple(NETWORKS), default=["recipe"],
+                        help="recipe: the qm9-density recipe's sizes (default); table1: Table 1's QM9 sizes "
+                             "(runs named e.g. ts_400_table1_s0)")
     parser.add_argument("--cycle", action="store_true",
                         help="add second-cycle TS+LIFS runs: LIFS on the first cycle's trained model")
     parser.add_argument("--test-count", type=int, default=50, help="test molecules (default 50)")
@@ -397,7 +432,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     names = training_names(args.candidates, args.molecules)
-    every = runs(tuple(args.seeds), args.cycle)
+    every = [run for network in args.networks for run in runs(tuple(args.seeds), args.cycle, network)]
     chosen = [run for run in every if not args.only or run.name in args.only]
 
     lifs_config = load_config()  # LIFS screens a fresh Table-1 model's features, as echemml sample's qm9 preset
@@ -408,7 +443,8 @@ def main() -> None:
             continue
         sample(args.candidates, names, run.settings, features_model(run, args.out, lifs_model), run.samples(args.out),
                int(run.size) if run.features else None)
-        train(recipe_config(args.epochs, run.seed, args.threads), run.samples(args.out), run.train_dir(args.out))
+        train(recipe_config(args.epochs, run.seed, args.threads, run.network), run.samples(args.out),
+              run.train_dir(args.out))
         print(f"{run.name:>24}: trained", flush=True)
         if not args.train_only:
             evaluate_runs(args.out, args.results, {run.name: run}, test_set(args.test_dir, args.test_count))
@@ -443,7 +479,7 @@ def report(args: argparse.Namespace, every: list[Run]) -> None:
     results = {
         "command": f"python studies/qm9_learning_curves/run.py --test-dir {args.test_dir} --out {args.out} "
                    f"--molecules {args.molecules} --epochs {args.epochs} --seeds {' '.join(map(str, args.seeds))}"
-                   + (" --cycle" if args.cycle else ""),
+                   + f" --networks {' '.join(args.networks)}" + (" --cycle" if args.cycle else ""),
         "recipe": f"{RECIPE.relative_to(HERE.parents[1])}: sizes, mae loss, cosine 1e-3 → 1e-6 over {args.epochs} "
                   "epochs for every run",
         "convergence_criterion": f"best validation loss improved < {CONVERGED_IMPROVEMENT:.0%} over the last "
@@ -452,7 +488,7 @@ def report(args: argparse.Namespace, every: list[Run]) -> None:
         "test_molecules": args.test_count,
         "complete": len(rows) == len(every),
         "curves": table,
-        "claim": claim(table),
+        "claim": claims(table),
         "runs": rows,
     }
     with atomic_open(args.report_dir / "learning_curves.json") as handle:
