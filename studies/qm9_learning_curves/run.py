@@ -118,7 +118,7 @@ class Run:
 
     def samples(self, out: Path) -> Path:
         """The run's sample set: random draws and LIFS on a trained model depend on the seed, TS and LIFS
-        on the fresh model do not."""
+        on the fresh model do not; only LIFS on a trained model depends on the network."""
         per_seed = self.method == "random" or self.features is not None
         return out / (self.base if self.features else self.sampler) / (f"samples_s{self.seed}.h5" if per_seed
                                                                        else "samples.h5")
@@ -229,15 +229,11 @@ def train(config, samples: Path, run_dir: Path) -> Path:
     return model_path
 
 
-def validation_losses(log_csv: Path) -> np.ndarray:
-    """The validation loss of every epoch of a Trainer's log.csv."""
-    return np.atleast_1d(np.genfromtxt(log_csv, delimiter=",", names=True)["val_loss"])
-
-
-def convergence(log_csv: Path) -> dict:
-    """How flat the validation loss ended: the best over all epochs against the best before the last 20 %."""
-    log = np.genfromtxt(log_csv, delimiter=",", names=True)
-    val, epochs = np.atleast_1d(log["val_loss"]), len(np.atleast_1d(log["val_loss"]))
+def convergence(log: np.ndarray) -> dict:
+    """How flat the validation loss of a Trainer's log (log.csv as a structured array) ended: the best
+    over all epochs against the best before the last 20 %."""
+    val = np.atleast_1d(log["val_loss"])
+    epochs = len(val)
     before = float(np.min(val[: epochs - max(1, int(round(LAST_FRACTION * epochs)))] if epochs > 1 else val))
     best = float(np.min(val))
     improvement = (before - best) / before
@@ -246,42 +242,39 @@ def convergence(log_csv: Path) -> dict:
             "converged": improvement < CONVERGED_IMPROVEMENT}
 
 
-def evaluate_runs(out: Path, results: Path, pending: dict[str, Run], test_files: list[Path]) -> None:
-    """Whole-grid test metrics of every pending (trained) run into ``RESULTS/NAME.json``.
+def evaluate_run(out: Path, results: Path, run: Run, test_files: list[Path]) -> None:
+    """Whole-grid test metrics of a trained run, with its validation curve and convergence, into
+    ``RESULTS/NAME.json``; nothing before all test cubes exist (``test_files`` empty).
 
-    Each test cube is read once for all pending models (reading a 2.7 M-point cube
-    costs about half a prediction). Finished molecules are kept per run in
-    ``OUT/BASE/evaluation_sSEED.partial.json``, so an interrupted evaluation resumes.
+    Finished molecules are kept in ``OUT/BASE/evaluation_sSEED.partial.json``, so an
+    interrupted evaluation resumes.
     """
-    if not pending or not test_files:
+    if not test_files:
         return
-    results.mkdir(parents=True, exist_ok=True)
-    models = {name: load_model(run.train_dir(out) / "model.pt") for name, run in pending.items()}
-    partial = {name: run.train_dir(out).with_name(f"evaluation_s{run.seed}.partial.json")
-               for name, run in pending.items()}
-    rows = {name: json.loads(partial[name].read_text()) if partial[name].exists() else [] for name in pending}
-    for path in tqdm(test_files, desc=f"evaluating {len(pending)} runs", unit="molecule"):
-        todo = [name for name in pending if path.name not in {Path(row["file"]).name for row in rows[name]}]
-        if not todo:
+    model = load_model(run.train_dir(out) / "model.pt")
+    partial = run.train_dir(out).with_name(f"evaluation_s{run.seed}.partial.json")
+    rows = json.loads(partial.read_text()) if partial.exists() else []
+    done = {Path(row["file"]).name for row in rows}
+    for path in tqdm(test_files, desc=f"evaluating {run.name}", unit="molecule"):
+        if path.name in done:
             continue
         reference = read_density(path)
-        for name in todo:
-            rows[name].append(compare(reference, predict_grid(models[name], reference), str(path)))
-            with atomic_open(partial[name]) as handle:
-                json.dump(rows[name], handle)
-    for name, run in pending.items():
-        electron_errors = [100.0 * (f["electrons_pred"] - f["electrons_ref"]) / f["electrons_ref"] for f in rows[name]]
-        log = run.train_dir(out) / "log.csv"
-        with atomic_open(run.evaluation(results)) as handle:
-            json.dump({"method": run.method, "network": run.network, "name": name, "base": run.base,
-                       "seed": run.seed,
-                       "points": mean_points(run.samples(out)),
-                       "mean_nmae": float(np.mean([row["nmae"] for row in rows[name]])),
-                       "mean_electron_error_percent": float(np.mean(electron_errors)),
-                       "convergence": convergence(log),
-                       "val_loss": [float(f"{value:.5g}") for value in validation_losses(log)],
-                       "files": rows[name]}, handle, indent=1)
-        partial[name].unlink()
+        rows.append(compare(reference, predict_grid(model, reference), str(path)))
+        with atomic_open(partial) as handle:
+            json.dump(rows, handle)
+    electron_errors = [100.0 * (f["electrons_pred"] - f["electrons_ref"]) / f["electrons_ref"] for f in rows]
+    log = np.genfromtxt(run.train_dir(out) / "log.csv", delimiter=",", names=True)
+    results.mkdir(parents=True, exist_ok=True)
+    with atomic_open(run.evaluation(results)) as handle:
+        json.dump({"method": run.method, "network": run.network, "name": run.name, "base": run.base,
+                   "seed": run.seed,
+                   "points": mean_points(run.samples(out)),
+                   "mean_nmae": float(np.mean([row["nmae"] for row in rows])),
+                   "mean_electron_error_percent": float(np.mean(electron_errors)),
+                   "convergence": convergence(log),
+                   "val_loss": [float(f"{value:.5g}") for value in np.atleast_1d(log["val_loss"])],
+                   "files": rows}, handle, indent=1)
+    partial.unlink()
 
 
 def mean_points(samples: Path) -> float:
@@ -297,7 +290,7 @@ def curves(rows: list[dict]) -> list[dict]:
     table = []
     for base, seeds in points.items():
         nmae = [row["mean_nmae"] for row in seeds]
-        table.append({"method": seeds[0]["method"], "network": seeds[0].get("network", "recipe"), "name": base,
+        table.append({"method": seeds[0]["method"], "network": seeds[0]["network"], "name": base,
                       "seeds": [row["seed"] for row in seeds],
                       "points": float(np.mean([row["points"] for row in seeds])),
                       "mean_nmae": float(np.mean(nmae)), "nmae_min": min(nmae), "nmae_max": max(nmae),
@@ -379,8 +372,8 @@ def plot_convergence(validation: dict[str, list[float]], path: Path) -> None:
     axes.set_yscale("log")
     axes.set_xlabel("epoch")
     axes.set_ylabel("validation loss / its minimum")
-    axes.axvspan((1 - LAST_FRACTION) * max(map(len, validation.values())), max(map(len, validation.values())),
-                 color="0.9", zorder=0, label=f"last {LAST_FRACTION:.0%}")
+    epochs = max(map(len, validation.values()))
+    axes.axvspan((1 - LAST_FRACTION) * epochs, epochs, color="0.9", zorder=0, label=f"last {LAST_FRACTION:.0%}")
     axes.legend(fontsize="x-small", ncol=2)
     save_figure(figure, path)
 
@@ -447,7 +440,7 @@ def main() -> None:
               run.train_dir(args.out))
         print(f"{run.name:>24}: trained", flush=True)
         if not args.train_only:
-            evaluate_runs(args.out, args.results, {run.name: run}, test_set(args.test_dir, args.test_count))
+            evaluate_run(args.out, args.results, run, test_set(args.test_dir, args.test_count))
     report(args, every)
 
 
