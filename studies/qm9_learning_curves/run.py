@@ -441,7 +441,7 @@ def main() -> None:
         print(f"{run.name:>24}: trained", flush=True)
         if not args.train_only:
             evaluate_run(args.out, args.results, run, test_set(args.test_dir, args.test_count))
-    report(args, every)
+    report(args, [run for network in NETWORKS for run in runs(tuple(args.seeds), args.cycle, network)], every)
 
 
 def test_set(test_dir: Path | None, count: int) -> list[Path]:
@@ -455,10 +455,12 @@ def test_set(test_dir: Path | None, count: int) -> list[Path]:
     return files
 
 
-def report(args: argparse.Namespace, every: list[Run]) -> None:
-    """``learning_curves.json``, ``learning_curves.png`` and ``convergence.png`` from every result so far."""
+def report(args: argparse.Namespace, known: list[Run], asked: list[Run]) -> None:
+    """``learning_curves.json``, ``learning_curves.png`` and ``convergence.png`` from the results so far of
+    every ``known`` run (all networks, so a process that trains one network keeps the other's rows); complete
+    when each ``asked`` run has one."""
     rows, curves_of_runs = [], {}
-    for run in every:
+    for run in known:
         result = run.evaluation(args.results)
         if result.exists():
             row = json.loads(result.read_text())
@@ -472,14 +474,14 @@ def report(args: argparse.Namespace, every: list[Run]) -> None:
     results = {
         "command": f"python studies/qm9_learning_curves/run.py --test-dir {args.test_dir} --out {args.out} "
                    f"--molecules {args.molecules} --epochs {args.epochs} --seeds {' '.join(map(str, args.seeds))}"
-                   + f" --networks {' '.join(args.networks)}" + (" --cycle" if args.cycle else ""),
+                   + f" --networks {' '.join(NETWORKS)}" + (" --cycle" if args.cycle else ""),
         "recipe": f"{RECIPE.relative_to(HERE.parents[1])}: sizes, mae loss, cosine 1e-3 → 1e-6 over {args.epochs} "
                   "epochs for every run",
         "convergence_criterion": f"best validation loss improved < {CONVERGED_IMPROVEMENT:.0%} over the last "
                                  f"{LAST_FRACTION:.0%} of the epochs",
         "training_molecules": args.molecules,
         "test_molecules": args.test_count,
-        "complete": len(rows) == len(every),
+        "complete": all(run.evaluation(args.results).exists() for run in asked),
         "curves": table,
         "claim": claims(table),
         "runs": rows,
