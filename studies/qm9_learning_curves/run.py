@@ -333,7 +333,7 @@ def claim(table: list[dict]) -> dict:
 
 def plot(results: dict, path: Path) -> None:
     """NMAE vs average sampled points per molecule, one line per method, seed spread as bars (Fig. 7)."""
-    figure, axes = plt.subplots(figsize=(5.5, 4.2))
+    figure, axes = plt.subplots(figsize=(8.0, 4.2))
     labels = {"random": "random", "ts": "TS", "ts+lifs": "TS+LIFS",
               "ts+lifs+uniform": f"TS+LIFS, {UNIFORM_FRACTION:.0%} uniform candidates",
               "ts+lifs+cycle": "TS+LIFS, second cycle (trained features)"}
@@ -347,7 +347,7 @@ def plot(results: dict, path: Path) -> None:
                 axes.errorbar([row["points"] for row in rows], nmae, yerr=spread, marker=marker, color=colour,
                               linestyle="-" if network == "recipe" else ":", capsize=3,
                               markerfacecolor=colour if network == "recipe" else "none",
-                              label=labels[method] + ("" if network == "recipe" else f" ({network} network)"))
+                              label=f"{labels[method]} ({'Table 1' if network == 'table1' else network} network)")
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xticks([10, 20, 40, 100, 400])
@@ -359,7 +359,7 @@ def plot(results: dict, path: Path) -> None:
     axes.set_ylabel(f"test NMAE (%), {results['test_molecules']} molecules")
     axes.set_title(f"QM9, {results['training_molecules']} training molecules, trained to convergence",
                    fontsize="medium")
-    axes.legend(loc="upper right", fontsize="small")
+    axes.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small")  # beside the curves, not on them
     save_figure(figure, path)
 
 
