@@ -475,8 +475,9 @@ def report(args: argparse.Namespace, known: list[Run], asked: list[Run]) -> None
         "command": f"python studies/qm9_learning_curves/run.py --test-dir {args.test_dir} --out {args.out} "
                    f"--molecules {args.molecules} --epochs {args.epochs} --seeds {' '.join(map(str, args.seeds))}"
                    + f" --networks {' '.join(NETWORKS)}" + (" --cycle" if args.cycle else ""),
-        "recipe": f"{RECIPE.relative_to(HERE.parents[1])}: sizes, mae loss, cosine 1e-3 → 1e-6 over {args.epochs} "
-                  "epochs for every run",
+        "recipe": f"{RECIPE.relative_to(HERE.parents[1])}: mae loss, cosine 1e-3 → 1e-6 over {args.epochs} "
+                  "epochs for every run; the recipe's network sizes or Table 1's (each run's network)",
+        "networks": NETWORKS,
         "convergence_criterion": f"best validation loss improved < {CONVERGED_IMPROVEMENT:.0%} over the last "
                                  f"{LAST_FRACTION:.0%} of the epochs",
         "training_molecules": args.molecules,
