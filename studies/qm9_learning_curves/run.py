@@ -425,7 +425,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     names = training_names(args.candidates, args.molecules)
-    every = [run for network in args.networks for run in runs(tuple(args.seeds), args.cycle, network)]
+    known = [run for network in NETWORKS for run in runs(tuple(args.seeds), args.cycle, network)]
+    every = [run for network in args.networks for run in known if run.network == network]  # in the order asked
     chosen = [run for run in every if not args.only or run.name in args.only]
 
     lifs_config = load_config()  # LIFS screens a fresh Table-1 model's features, as echemml sample's qm9 preset
@@ -441,7 +442,7 @@ def main() -> None:
         print(f"{run.name:>24}: trained", flush=True)
         if not args.train_only:
             evaluate_run(args.out, args.results, run, test_set(args.test_dir, args.test_count))
-    report(args, [run for network in NETWORKS for run in runs(tuple(args.seeds), args.cycle, network)], every)
+    report(args, known, every)
 
 
 def test_set(test_dir: Path | None, count: int) -> list[Path]:
