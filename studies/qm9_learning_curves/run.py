@@ -38,8 +38,8 @@ from its checkpoint, and the training molecules are frozen in ``training_molecul
     echemml dft pyscf --qm9 100001-120000 --qm9-sample 50 --seed 1 --no-forces --out runs/qm9_test
     python studies/qm9_learning_curves/run.py --test-dir runs/qm9_test --out runs/qm9_converged
 
-and it writes ``studies/qm9_learning_curves/learning_curves.{json,png}`` and ``convergence.png``
-from every result so far. Several processes may run at once on different ``--only`` runs.
+and it writes ``studies/qm9_learning_curves/learning_curves.{json,png}``, ``convergence.png`` and
+the README's results tables from every result so far. Several processes may run at once on different ``--only`` runs.
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ NETWORKS = {"recipe": {}, "table1": {"n_radial": 8, "n_iterations": 2, "orbital_
                                      "readout_hidden": [32, 32]}}
 CONVERGED_IMPROVEMENT = 0.02  # the best validation loss may improve at most this much over the last 20 % of epochs
 LAST_FRACTION = 0.2
+TABLE_START = "<!-- results tables: written by run.py from results/, do not edit by hand -->"
+TABLE_END = "<!-- end of results tables -->"
 
 
 @dataclass(frozen=True)
@@ -331,6 +333,52 @@ def claim(table: list[dict]) -> dict:
     return verdicts
 
 
+def results_tables(rows: list[dict], validation: dict[str, list[float]]) -> str:
+    """Markdown tables of the results, one per network: each sampler and size with its test NMAE
+    (the mean of the seeds, each seed in brackets), electron count error and the epoch of each
+    seed's best validation loss."""
+    def label(row: dict) -> str:
+        size = row["base"].removesuffix(f"_{row['network']}").rsplit("_", 1)[1]
+        return {"random": "random", "ts": "TS", "ts+lifs": f"TS+LIFS, threshold {size}",
+                "ts+lifs+uniform": f"TS+LIFS + {100 * UNIFORM_FRACTION:.0f} % uniform, threshold {size}",
+                "ts+lifs+cycle": f"TS+LIFS, second cycle, about {size} points"}[row["method"]]
+
+    sections = []
+    for network in ("table1", "recipe"):  # the paper's network first
+        bases = {}
+        for row in rows:
+            if row["network"] == network:
+                bases.setdefault(row["base"], []).append(row)
+        if not bases:
+            continue
+        title = "Table 1's network (the paper's)" if network == "table1" else f"The {network}'s network"
+        lines = [f"{title}:", "", "| sampler | points / molecule | test NMAE % | electron count % "
+                 "| best validation at epoch |", "| --- | --- | --- | --- | --- |"]
+        order = sorted(bases.values(), key=lambda seeds: (METHODS.index(seeds[0]["method"]), seeds[0]["points"]))
+        for seeds in order:
+            seeds = sorted(seeds, key=lambda row: row["seed"])
+            nmae = [row["mean_nmae"] for row in seeds]
+            nmae_text = f"{np.mean(nmae):.2f}" + (f" ({' / '.join(f'{n:.2f}' for n in nmae)})" if len(nmae) > 1 else "")
+            points = np.mean([row["points"] for row in seeds])
+            electrons = np.mean([row["mean_electron_error_percent"] for row in seeds])
+            best_epochs = ", ".join(str(int(np.argmin(validation[row["name"]])) + 1) for row in seeds)
+            lines.append(f"| {label(seeds[0])} | {points:.1f} | {nmae_text} | {electrons:+.2f} | {best_epochs} |")
+        sections.append("\n".join(lines))
+    return "\n\n".join(sections)
+
+
+def write_tables(readme: Path, tables: str) -> None:
+    """Replace the section of ``readme`` between TABLE_START and TABLE_END by ``tables`` (a README
+    without the markers is left alone)."""
+    text = readme.read_text() if readme.exists() else ""
+    if TABLE_START not in text or TABLE_END not in text:
+        return
+    before, rest = text.split(TABLE_START, 1)
+    after = rest.split(TABLE_END, 1)[1]
+    with atomic_open(readme) as handle:
+        handle.write(f"{before}{TABLE_START}\n{tables}\n{TABLE_END}{after}")
+
+
 def plot(results: dict, path: Path) -> None:
     """NMAE vs average sampled points per molecule, one line per method, seed spread as bars (Fig. 7)."""
     figure, axes = plt.subplots(figsize=(8.0, 4.2))
@@ -457,7 +505,8 @@ def test_set(test_dir: Path | None, count: int) -> list[Path]:
 
 
 def report(args: argparse.Namespace, known: list[Run], asked: list[Run]) -> None:
-    """``learning_curves.json``, ``learning_curves.png`` and ``convergence.png`` from the results so far of
+    """``learning_curves.json``, ``learning_curves.png``, ``convergence.png`` and the README's results tables
+    from the results so far of
     every ``known`` run (all networks, so a process that trains one network keeps the other's rows); complete
     when each ``asked`` run has one."""
     rows, curves_of_runs = [], {}
@@ -492,6 +541,7 @@ def report(args: argparse.Namespace, known: list[Run], asked: list[Run]) -> None
         json.dump(results, handle, indent=1)
     plot(results, args.report_dir / "learning_curves.png")
     plot_convergence(curves_of_runs, args.report_dir / "convergence.png")
+    write_tables(args.report_dir / "README.md", results_tables(rows, curves_of_runs))
 
 
 if __name__ == "__main__":
