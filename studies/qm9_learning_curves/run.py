@@ -473,8 +473,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     names = training_names(args.candidates, args.molecules)
-    known = [run for network in NETWORKS for run in runs(tuple(args.seeds), args.cycle, network)]
-    every = [run for network in args.networks for run in known if run.network == network]  # in the order asked
+    known = [run for network in NETWORKS for run in runs(tuple(args.seeds), True, network)]  # the report's
+    every = [run for network in args.networks for run in known  # the runs asked for, in the order asked
+             if run.network == network and (args.cycle or run.method != "ts+lifs+cycle")]
     chosen = [run for run in every if not args.only or run.name in args.only]
 
     lifs_config = load_config()  # LIFS screens a fresh Table-1 model's features, as echemml sample's qm9 preset
@@ -506,9 +507,8 @@ def test_set(test_dir: Path | None, count: int) -> list[Path]:
 
 def report(args: argparse.Namespace, known: list[Run], asked: list[Run]) -> None:
     """``learning_curves.json``, ``learning_curves.png``, ``convergence.png`` and the README's results tables
-    from the results so far of
-    every ``known`` run (all networks, so a process that trains one network keeps the other's rows); complete
-    when each ``asked`` run has one."""
+    from the results so far of every ``known`` run (all networks and cycles, so a process that trains one
+    network, or no second cycle, keeps the other rows); complete when each ``asked`` run has one."""
     rows, curves_of_runs = [], {}
     for run in known:
         result = run.evaluation(args.results)
@@ -524,7 +524,7 @@ def report(args: argparse.Namespace, known: list[Run], asked: list[Run]) -> None
     results = {
         "command": f"python studies/qm9_learning_curves/run.py --test-dir {args.test_dir} --out {args.out} "
                    f"--molecules {args.molecules} --epochs {args.epochs} --seeds {' '.join(map(str, args.seeds))}"
-                   + f" --networks {' '.join(NETWORKS)}" + (" --cycle" if args.cycle else ""),
+                   + f" --networks {' '.join(NETWORKS)}" + (" --cycle" if any(row["method"] == "ts+lifs+cycle" for row in rows) else ""),
         "recipe": f"{RECIPE.relative_to(HERE.parents[1])}: mae loss, cosine 1e-3 → 1e-6 over {args.epochs} "
                   "epochs for every run; the recipe's network sizes or Table 1's (each run's network)",
         "networks": NETWORKS,
