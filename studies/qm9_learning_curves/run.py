@@ -39,7 +39,8 @@ from its checkpoint, and the training molecules are frozen in ``training_molecul
     python studies/qm9_learning_curves/run.py --test-dir runs/qm9_test --out runs/qm9_converged
 
 and it writes ``studies/qm9_learning_curves/learning_curves.{json,png}``, ``convergence.png`` and
-the README's results tables from every result so far. Several processes may run at once on different ``--only`` runs.
+the README's results tables from every result so far. Several processes may run at once on
+different ``--only`` runs.
 """
 
 from __future__ import annotations
@@ -524,7 +525,8 @@ def report(args: argparse.Namespace, known: list[Run], asked: list[Run]) -> None
     results = {
         "command": f"python studies/qm9_learning_curves/run.py --test-dir {args.test_dir} --out {args.out} "
                    f"--molecules {args.molecules} --epochs {args.epochs} --seeds {' '.join(map(str, args.seeds))}"
-                   + f" --networks {' '.join(NETWORKS)}" + (" --cycle" if any(row["method"] == "ts+lifs+cycle" for row in rows) else ""),
+                   + f" --networks {' '.join(NETWORKS)}"
+                   + (" --cycle" if any(row["method"] == "ts+lifs+cycle" for row in rows) else ""),
         "recipe": f"{RECIPE.relative_to(HERE.parents[1])}: mae loss, cosine 1e-3 → 1e-6 over {args.epochs} "
                   "epochs for every run; the recipe's network sizes or Table 1's (each run's network)",
         "networks": NETWORKS,
