@@ -292,9 +292,10 @@ def curves(rows: list[dict]) -> list[dict]:
         points.setdefault(row["base"], []).append(row)
     table = []
     for base, seeds in points.items():
+        seeds = sorted(seeds, key=lambda row: row["seed"])
         nmae = [row["mean_nmae"] for row in seeds]
         table.append({"method": seeds[0]["method"], "network": seeds[0]["network"], "name": base,
-                      "seeds": [row["seed"] for row in seeds],
+                      "seeds": [row["seed"] for row in seeds], "seed_nmae": nmae,
                       "points": float(np.mean([row["points"] for row in seeds])),
                       "mean_nmae": float(np.mean(nmae)), "nmae_min": min(nmae), "nmae_max": max(nmae),
                       "mean_electron_error_percent": float(np.mean([row["mean_electron_error_percent"]
@@ -334,36 +335,33 @@ def claim(table: list[dict]) -> dict:
     return verdicts
 
 
-def results_tables(rows: list[dict], validation: dict[str, list[float]]) -> str:
-    """Markdown tables of the results, one per network: each sampler and size with its test NMAE
-    (the mean of the seeds, each seed in brackets), electron count error and the epoch of each
-    seed's best validation loss."""
+def results_tables(table: list[dict], validation: dict[str, list[float]]) -> str:
+    """Markdown tables of the curves (:func:`curves`), one per network: each sampler and size with its
+    test NMAE (the mean of the seeds, each seed in brackets), electron count error and the epoch of each
+    seed's best validation loss (``validation``: each run's validation losses by name)."""
     def label(row: dict) -> str:
-        size = row["base"].removesuffix(f"_{row['network']}").rsplit("_", 1)[1]
+        size = row["name"].removesuffix(f"_{row['network']}").rsplit("_", 1)[1]
         return {"random": "random", "ts": "TS", "ts+lifs": f"TS+LIFS, threshold {size}",
                 "ts+lifs+uniform": f"TS+LIFS + {100 * UNIFORM_FRACTION:.0f} % uniform, threshold {size}",
                 "ts+lifs+cycle": f"TS+LIFS, second cycle, about {size} points"}[row["method"]]
 
     sections = []
     for network in ("table1", "recipe"):  # the paper's network first
-        bases = {}
-        for row in rows:
-            if row["network"] == network:
-                bases.setdefault(row["base"], []).append(row)
-        if not bases:
+        rows = sorted((row for row in table if row["network"] == network),
+                      key=lambda row: (METHODS.index(row["method"]), row["points"]))
+        if not rows:
             continue
         title = "Table 1's network (the paper's)" if network == "table1" else f"The {network}'s network"
         lines = [f"{title}:", "", "| sampler | points / molecule | test NMAE % | electron count % "
                  "| best validation at epoch |", "| --- | --- | --- | --- | --- |"]
-        order = sorted(bases.values(), key=lambda seeds: (METHODS.index(seeds[0]["method"]), seeds[0]["points"]))
-        for seeds in order:
-            seeds = sorted(seeds, key=lambda row: row["seed"])
-            nmae = [row["mean_nmae"] for row in seeds]
-            nmae_text = f"{np.mean(nmae):.2f}" + (f" ({' / '.join(f'{n:.2f}' for n in nmae)})" if len(nmae) > 1 else "")
-            points = np.mean([row["points"] for row in seeds])
-            electrons = np.mean([row["mean_electron_error_percent"] for row in seeds])
-            best_epochs = ", ".join(str(int(np.argmin(validation[row["name"]])) + 1) for row in seeds)
-            lines.append(f"| {label(seeds[0])} | {points:.1f} | {nmae_text} | {electrons:+.2f} | {best_epochs} |")
+        for row in rows:
+            nmae = row["seed_nmae"]
+            nmae_text = f"{row['mean_nmae']:.2f}" + (f" ({' / '.join(f'{n:.2f}' for n in nmae)})"
+                                                     if len(nmae) > 1 else "")
+            best_epochs = ", ".join(str(int(np.argmin(validation[f"{row['name']}_s{seed}"])) + 1)
+                                    for seed in row["seeds"])
+            lines.append(f"| {label(row)} | {row['points']:.1f} | {nmae_text} | "
+                         f"{row['mean_electron_error_percent']:+.2f} | {best_epochs} |")
         sections.append("\n".join(lines))
     return "\n\n".join(sections)
 
@@ -543,7 +541,7 @@ def report(args: argparse.Namespace, known: list[Run], asked: list[Run]) -> None
         json.dump(results, handle, indent=1)
     plot(results, args.report_dir / "learning_curves.png")
     plot_convergence(curves_of_runs, args.report_dir / "convergence.png")
-    write_tables(args.report_dir / "README.md", results_tables(rows, curves_of_runs))
+    write_tables(args.report_dir / "README.md", results_tables(table, curves_of_runs))
 
 
 if __name__ == "__main__":
